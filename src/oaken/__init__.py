@@ -1,0 +1,1 @@
+"""Oaken Spirits data platform."""

@@ -1,0 +1,70 @@
+"""librdkafka configuration for the project's producers and consumers.
+
+Everything talks to Kafka through ``confluent-kafka``, so pointing
+``OAKEN_KAFKA_BOOTSTRAP`` at any cluster works unchanged. Extra client settings for
+a managed cluster (SASL, TLS) come from ``OAKEN_KAFKA_*`` variables listed in
+:data:`PASSTHROUGH`, e.g. ``OAKEN_KAFKA_SECURITY_PROTOCOL=SASL_SSL``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+
+from oaken.settings import Settings
+
+PASSTHROUGH = (
+    "security.protocol",
+    "sasl.mechanisms",
+    "sasl.username",
+    "sasl.password",
+    "ssl.ca.location",
+)
+
+_quiet = logging.getLogger("oaken.kafka")
+_quiet.addHandler(logging.NullHandler())
+
+
+def _common(settings: Settings) -> dict[str, object]:
+    config: dict[str, object] = {
+        "bootstrap.servers": settings.bootstrap_servers,
+        "logger": _quiet,
+    }
+    for key in PASSTHROUGH:
+        value = os.environ.get("OAKEN_KAFKA_" + key.replace(".", "_").upper())
+        if value:
+            config[key] = value
+    return config
+
+
+def producer_config(settings: Settings, **overrides: object) -> dict[str, object]:
+    return {
+        **_common(settings),
+        "acks": "all",
+        "linger.ms": 5,
+        "batch.num.messages": 10000,
+        "compression.type": "none",
+        "enable.idempotence": False,
+        "message.timeout.ms": 30000,
+        **overrides,
+    }
+
+
+def consumer_config(settings: Settings, group: str, **overrides: object) -> dict[str, object]:
+    return {
+        **_common(settings),
+        "group.id": group,
+        "enable.auto.commit": False,
+        "enable.auto.offset.store": False,
+        "auto.offset.reset": "earliest",
+        "session.timeout.ms": settings.kafka_session_timeout_ms,
+        "heartbeat.interval.ms": settings.kafka_heartbeat_interval_ms,
+        "partition.assignment.strategy": "range",
+        "fetch.min.bytes": 1,
+        "fetch.wait.max.ms": 50,
+        **overrides,
+    }
+
+
+def admin_config(settings: Settings) -> dict[str, object]:
+    return _common(settings)

@@ -1,0 +1,1 @@
+"""The single source of truth: models, engine, migrations and the batch writes."""

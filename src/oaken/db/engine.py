@@ -1,0 +1,65 @@
+"""Engines for the three supported databases, and waiting for one to answer."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import DatabaseError as SQLAlchemyDatabaseError
+
+from oaken.errors import DatabaseError
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for ``url``; SQLite files get WAL mode and their folder created."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise DatabaseError(f"OAKEN_DATABASE_URL is not a database URL: {url!r}") from None
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(parsed, connect_args={"timeout": 30})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    if parsed.get_backend_name() == "mysql":
+        return create_engine(parsed, pool_pre_ping=True, pool_recycle=3600,
+                             connect_args={"charset": "utf8mb4"})
+    return create_engine(parsed, pool_pre_ping=True)
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:  # noqa: ANN001
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def safe_url(url: str) -> str:
+    """The URL with any password hidden, for messages."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "<invalid url>"
+
+
+def wait_for_database(engine: Engine, *, timeout: float = 30.0) -> None:
+    """Block until the database answers ``SELECT 1`` or raise :class:`DatabaseError`."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+            return
+        except (OperationalError, SQLAlchemyDatabaseError) as problem:
+            if time.monotonic() >= deadline:
+                reason = str(problem.orig or problem).splitlines()[0]
+                raise DatabaseError(
+                    f"database {safe_url(str(engine.url))} unreachable: {reason}"
+                ) from None
+            time.sleep(0.5)

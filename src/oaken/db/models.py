@@ -1,0 +1,192 @@
+"""SQLAlchemy 2 models of the source of truth (CONTRACT §6).
+
+The same schema runs on SQLite, MariaDB/MySQL and PostgreSQL. Money is
+``Numeric(12, 2)`` on sale lines and ``Numeric(14, 2)`` in the ledger, mapped to
+``Decimal``. Every table carries ``updated_at`` so extract/load can move only new
+or changed rows. ``sales.published`` and ``shipments.published`` are the outbox
+flags: a row is written unpublished in the worker's batch transaction and flagged
+once its downstream event is acknowledged by the broker, so a crash in between is
+repaired on redelivery.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+Money = Numeric(12, 2, asdecimal=True)
+LedgerMoney = Numeric(14, 2, asdecimal=True)
+Text = String(255)
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class Store(Base):
+    __tablename__ = "stores"
+    store_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    store_name: Mapped[str | None] = mapped_column(Text)
+    address: Mapped[str | None] = mapped_column(Text)
+    city: Mapped[str | None] = mapped_column(Text)
+    zip_code: Mapped[str | None] = mapped_column(Text)
+    county_number: Mapped[int | None] = mapped_column(Integer)
+    county: Mapped[str | None] = mapped_column(Text)
+    state: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+
+
+class Vendor(Base):
+    __tablename__ = "vendors"
+    vendor_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    vendor_name: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+
+
+class Category(Base):
+    __tablename__ = "categories"
+    category_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    category_name: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+
+
+class Product(Base):
+    """An item as last sold: a price change updates it; each sale keeps its own price."""
+
+    __tablename__ = "products"
+    item_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    item_description: Mapped[str | None] = mapped_column(Text)
+    category_id: Mapped[int | None] = mapped_column(ForeignKey("categories.category_id"))
+    vendor_id: Mapped[int | None] = mapped_column(ForeignKey("vendors.vendor_id"))
+    pack: Mapped[int | None] = mapped_column(Integer)
+    bottle_volume_ml: Mapped[int | None] = mapped_column(Integer)
+    bottle_cost: Mapped[Decimal | None] = mapped_column(Money)
+    bottle_retail: Mapped[Decimal | None] = mapped_column(Money)
+    price_date: Mapped[date | None] = mapped_column(Date, comment="sale date of the current price")
+    updated_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+
+
+class Position(Base):
+    __tablename__ = "positions"
+    position_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    title: Mapped[str] = mapped_column(Text)
+    department: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+
+
+class Employee(Base):
+    __tablename__ = "employees"
+    employee_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    first_name: Mapped[str | None] = mapped_column(Text)
+    last_name: Mapped[str | None] = mapped_column(Text)
+    position_id: Mapped[int | None] = mapped_column(ForeignKey("positions.position_id"))
+    hired_on: Mapped[date | None] = mapped_column(Date)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+
+
+class Sale(Base):
+    """One sale line, exactly as sold (price, pack and volume at the time of sale)."""
+
+    __tablename__ = "sales"
+    invoice_line_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    invoice_id: Mapped[str] = mapped_column(String(64))
+    sale_date: Mapped[date] = mapped_column(Date, index=True)
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.store_id"))
+    item_id: Mapped[int] = mapped_column(ForeignKey("products.item_id"))
+    vendor_id: Mapped[int | None] = mapped_column(Integer)
+    category_id: Mapped[int | None] = mapped_column(Integer)
+    employee_id: Mapped[int | None] = mapped_column(ForeignKey("employees.employee_id"))
+    pack: Mapped[int | None] = mapped_column(Integer)
+    bottle_volume_ml: Mapped[int | None] = mapped_column(Integer)
+    bottle_cost: Mapped[Decimal | None] = mapped_column(Money)
+    bottle_retail: Mapped[Decimal | None] = mapped_column(Money)
+    bottles_sold: Mapped[int] = mapped_column(Integer)
+    sale_dollars: Mapped[Decimal] = mapped_column(Money)
+    volume_liters: Mapped[Decimal | None] = mapped_column(Money)
+    state: Mapped[str | None] = mapped_column(Text)
+    content_hash: Mapped[str] = mapped_column(String(32))
+    published: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+
+
+class Shipment(Base):
+    __tablename__ = "shipments"
+    invoice_line_id: Mapped[str] = mapped_column(
+        ForeignKey("sales.invoice_line_id"), primary_key=True
+    )
+    sale_date: Mapped[date] = mapped_column(Date)
+    ship_date: Mapped[date] = mapped_column(Date)
+    shipping_cost: Mapped[Decimal] = mapped_column(Money)
+    published: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+
+
+class Account(Base):
+    __tablename__ = "accounts"
+    account_code: Mapped[str] = mapped_column(String(8), primary_key=True)
+    account_name: Mapped[str] = mapped_column(Text)
+    account_type: Mapped[str] = mapped_column(String(16))
+    updated_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+
+
+class JournalEntry(Base):
+    """One balanced business event; the id is derived from it (``sale:<line>``, ``ship:<line>``)."""
+
+    __tablename__ = "journal_entries"
+    entry_id: Mapped[str] = mapped_column(String(80), primary_key=True)
+    entry_date: Mapped[date] = mapped_column(Date)
+    source: Mapped[str] = mapped_column(String(16))
+    invoice_line_id: Mapped[str] = mapped_column(String(64), index=True)
+    memo: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+
+
+class JournalLine(Base):
+    __tablename__ = "journal_lines"
+    __table_args__ = (
+        CheckConstraint("debit >= 0 AND credit >= 0", name="non_negative"),
+        CheckConstraint("debit = 0 OR credit = 0", name="one_side"),
+    )
+    entry_id: Mapped[str] = mapped_column(
+        ForeignKey("journal_entries.entry_id"), primary_key=True
+    )
+    account_code: Mapped[str] = mapped_column(
+        ForeignKey("accounts.account_code"), primary_key=True
+    )
+    debit: Mapped[Decimal] = mapped_column(LedgerMoney)
+    credit: Mapped[Decimal] = mapped_column(LedgerMoney)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+
+
+stores = Store.__table__
+vendors = Vendor.__table__
+categories = Category.__table__
+products = Product.__table__
+positions = Position.__table__
+employees = Employee.__table__
+sales = Sale.__table__
+shipments = Shipment.__table__
+accounts = Account.__table__
+journal_entries = JournalEntry.__table__
+journal_lines = JournalLine.__table__

@@ -1,0 +1,89 @@
+"""Dialect-aware bulk writes: insert-or-ignore and upsert, one statement per batch.
+
+SQLite and PostgreSQL use ``ON CONFLICT``; MySQL/MariaDB use ``INSERT IGNORE`` and
+``ON DUPLICATE KEY UPDATE``. Each call is an ``executemany`` of one statement, which
+the drivers turn into multi-row inserts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import Connection, Table, insert, select, update
+from sqlalchemy.dialects import mysql, postgresql, sqlite
+
+CHUNK = 500  # keys per IN (...) list: far below every database's parameter limit
+
+
+def _dialect_insert(connection: Connection, table: Table) -> Any:
+    name = connection.dialect.name
+    if name == "sqlite":
+        return sqlite.insert(table)
+    if name == "postgresql":
+        return postgresql.insert(table)
+    if name in ("mysql", "mariadb"):
+        return mysql.insert(table)
+    raise NotImplementedError(f"unsupported database dialect {name!r}")
+
+
+def insert_rows(connection: Connection, table: Table, rows: Sequence[dict]) -> None:
+    """Plain insert: a duplicate key is an error (the caller checked existence first)."""
+    if rows:
+        connection.execute(insert(table), list(rows))
+
+
+def insert_ignore(connection: Connection, table: Table, rows: Sequence[dict]) -> None:
+    """Insert rows whose key is not there yet; rows whose key exists are left alone."""
+    if not rows:
+        return
+    stmt = _dialect_insert(connection, table)
+    if connection.dialect.name in ("mysql", "mariadb"):
+        stmt = stmt.prefix_with("IGNORE")
+    else:
+        stmt = stmt.on_conflict_do_nothing()
+    connection.execute(stmt, list(rows))
+
+
+def upsert(connection: Connection, table: Table, rows: Sequence[dict]) -> None:
+    """Insert rows, or update every non-key column of the row with the same key."""
+    if not rows:
+        return
+    stmt = _dialect_insert(connection, table)
+    keys = [column.name for column in table.primary_key.columns]
+    columns = [name for name in rows[0] if name not in keys]
+    if connection.dialect.name in ("mysql", "mariadb"):
+        stmt = stmt.on_duplicate_key_update({name: stmt.inserted[name] for name in columns})
+    else:
+        stmt = stmt.on_conflict_do_update(
+            index_elements=keys, set_={name: stmt.excluded[name] for name in columns}
+        )
+    connection.execute(stmt, list(rows))
+
+
+def chunks(items: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def select_by_keys(
+    connection: Connection, table: Table, key: str, keys: Sequence[Any], *columns: str
+) -> dict[Any, tuple]:
+    """``{key: (columns…)}`` for the rows whose ``key`` is in ``keys``."""
+    found: dict[Any, tuple] = {}
+    key_column = table.c[key]
+    wanted = [table.c[name] for name in columns]
+    for part in chunks(list(keys)):
+        query = select(key_column, *wanted).where(key_column.in_(part))
+        for row in connection.execute(query):
+            found[row[0]] = tuple(row[1:])
+    return found
+
+
+def mark_published(connection: Connection, table: Table, key: str, keys: Sequence[Any]) -> None:
+    """Flag rows whose downstream event the broker has acknowledged."""
+    key_column = table.c[key]
+    for part in chunks(list(keys)):
+        connection.execute(update(table).where(key_column.in_(part)).values(published=True))
+
+

@@ -1,0 +1,64 @@
+"""Configuration from the environment and `.env` (CONTRACT §2).
+
+Everything has an embedded default so `oaken demo` runs with nothing set. Build the
+settings with :func:`get_settings` (cached) rather than at import time, so tests and
+commands can change the environment first.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="OAKEN_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    home: Path = Field(default=Path(".oaken"), description="runtime data directory")
+    database_url: str = Field(default="", description="the single source of truth")
+    kafka_bootstrap: str | None = Field(default=None, description="an external Kafka cluster")
+    broker_port: int = 9092
+    broker_bin: str | None = Field(default=None, description="path to a tansu binary")
+    api_host: str = "127.0.0.1"
+    api_port: int = 8080
+    api_token: str | None = None
+    warehouse: str = Field(default="", description="duckdb:///path or bigquery://PROJECT/DATASET")
+    dashboard_port: int = 8501
+    dagster_port: int = 3000
+    topic_prefix: str = ""
+    partitions: int = Field(default=4, ge=1, le=1024)
+    batch_size: int = Field(default=2000, ge=1, le=100_000)
+    kafka_session_timeout_ms: int = 6000
+    kafka_heartbeat_interval_ms: int = 1000
+
+    @field_validator("kafka_bootstrap", "api_token", "broker_bin", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @model_validator(mode="after")
+    def _embedded_defaults(self) -> Settings:
+        self.home = self.home.expanduser()
+        if not self.database_url:
+            self.database_url = f"sqlite:///{self.home / 'oaken.db'}"
+        if not self.warehouse:
+            self.warehouse = f"duckdb:///{self.home / 'warehouse.duckdb'}"
+        return self
+
+    @property
+    def embedded_broker(self) -> bool:
+        return self.kafka_bootstrap is None
+
+    @property
+    def bootstrap_servers(self) -> str:
+        return self.kafka_bootstrap or f"127.0.0.1:{self.broker_port}"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

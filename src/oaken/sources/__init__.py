@@ -1,0 +1,1 @@
+"""Sale sources: the deterministic synthetic generator and readers for Iowa-format files."""

@@ -1,0 +1,118 @@
+"""Orders stage: valid sale messages become rows of ``sales`` (and its dimensions).
+
+``record_sales`` is the whole decision for one batch, inside the caller's
+transaction: duplicates inside the batch and against the database are absorbed when
+identical and reported as conflicts otherwise; new sales are inserted unpublished and
+returned as ``sale.recorded`` events; a known sale whose event was never acknowledged
+(the worker died between commit and publish) is returned again so nothing is lost.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Generic, TypeVar
+
+from sqlalchemy import Connection
+
+from oaken.contract import Sale
+from oaken.db import models
+from oaken.db.writes import insert_rows, select_by_keys
+from oaken.workers.dimensions import DimensionCache
+from oaken.workers.events import SaleRecorded
+
+Ref = TypeVar("Ref")
+
+
+@dataclass
+class OrdersResult(Generic[Ref]):
+    recorded: list[SaleRecorded] = field(default_factory=list)
+    conflicts: list[tuple[Ref, str]] = field(default_factory=list)
+    absorbed: int = 0
+
+
+def event_for(sale: Sale) -> SaleRecorded:
+    return SaleRecorded(
+        invoice_line_id=sale.invoice_line_id,
+        sale_date=sale.sale_date,
+        store_id=sale.store_id,
+        sale_dollars=sale.sale_dollars,
+        bottles_sold=sale.bottles_sold,
+        bottle_cost=sale.bottle_cost,
+    )
+
+
+def sale_row(sale: Sale, fingerprint: str, now: datetime, *, published: bool) -> dict:
+    return {
+        "invoice_line_id": sale.invoice_line_id,
+        "invoice_id": sale.invoice_id,
+        "sale_date": sale.sale_date,
+        "store_id": sale.store_id,
+        "item_id": sale.item_id,
+        "vendor_id": sale.vendor_id,
+        "category_id": sale.category_id,
+        "employee_id": sale.employee_id,
+        "pack": sale.pack,
+        "bottle_volume_ml": sale.bottle_volume_ml,
+        "bottle_cost": sale.bottle_cost,
+        "bottle_retail": sale.bottle_retail,
+        "bottles_sold": sale.bottles_sold,
+        "sale_dollars": sale.sale_dollars,
+        "volume_liters": sale.volume_liters,
+        "state": sale.state,
+        "content_hash": fingerprint,
+        "published": published,
+        "updated_at": now,
+    }
+
+
+def record_sales(
+    connection: Connection,
+    sales: Sequence[tuple[Sale, Ref]],
+    dimensions: DimensionCache,
+    *,
+    published: bool = False,
+) -> OrdersResult[Ref]:
+    """Write one batch of valid sales; see the module docstring for the rules."""
+    result: OrdersResult[Ref] = OrdersResult()
+    unique: dict[str, tuple[Sale, str]] = {}
+    for sale, ref in sales:
+        fingerprint = sale.content_hash()
+        seen = unique.get(sale.invoice_line_id)
+        if seen is None:
+            unique[sale.invoice_line_id] = (sale, fingerprint)
+        elif seen[1] == fingerprint:
+            result.absorbed += 1
+        else:
+            result.conflicts.append((ref, _conflict(sale.invoice_line_id)))
+    existing = select_by_keys(
+        connection, models.sales, "invoice_line_id", list(unique), "content_hash", "published"
+    )
+    fresh: list[Sale] = []
+    for line_id, (sale, fingerprint) in unique.items():
+        known = existing.get(line_id)
+        if known is None:
+            fresh.append(sale)
+        elif known[0] != fingerprint:
+            result.conflicts.append((_ref_of(sales, sale), _conflict(line_id)))
+        else:
+            result.absorbed += 1
+            if not known[1]:
+                result.recorded.append(event_for(sale))
+    dimensions.write(connection, fresh)
+    now = datetime.now(UTC).replace(tzinfo=None)
+    insert_rows(connection, models.sales, [
+        sale_row(sale, unique[sale.invoice_line_id][1], now, published=published)
+        for sale in fresh
+    ])
+    result.recorded.extend(event_for(sale) for sale in fresh)
+    return result
+
+
+def _conflict(line_id: str) -> str:
+    return f"conflict: invoice_line_id {line_id!r} was already recorded with different content"
+
+
+def _ref_of(sales: Sequence[tuple[Sale, Ref]], wanted: Sale) -> Ref:
+    return next(ref for sale, ref in sales if sale is wanted)
