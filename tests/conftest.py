@@ -26,7 +26,7 @@ SERVERS = {
 ENGINES = os.environ.get("OAKEN_TEST_DATABASES", "sqlite,mariadb,postgresql").split(",")
 
 
-def _admin(kind: str):  # noqa: ANN202
+def _admin(kind: str):
     return create_engine(SERVERS[kind], isolation_level="AUTOCOMMIT")
 
 
@@ -44,7 +44,7 @@ def server_status() -> dict[str, str | None]:
     return {kind: _server_reason(kind) for kind in SERVERS}
 
 
-def fresh_database(kind: str, tmp_path, server_status) -> Iterator[str]:  # noqa: ANN001
+def fresh_database(kind: str, tmp_path, server_status) -> Iterator[str]:
     """Yield the URL of a new, empty database of ``kind``; drop it afterwards."""
     if kind == "sqlite":
         yield f"sqlite:///{tmp_path / 'oaken.db'}"
@@ -71,7 +71,7 @@ def fresh_database(kind: str, tmp_path, server_status) -> Iterator[str]:  # noqa
 
 
 @pytest.fixture(params=[e for e in ("sqlite", "mariadb", "postgresql") if e in ENGINES])
-def database_url(request, tmp_path, server_status) -> Iterator[str]:  # noqa: ANN001
+def database_url(request, tmp_path, server_status) -> Iterator[str]:
     """A fresh, migrated database on each engine in turn."""
     from oaken.db.migrate import migrate
 

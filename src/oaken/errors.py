@@ -32,3 +32,28 @@ class ContractError(OakenError):
     def __init__(self, errors: list[str]) -> None:
         self.errors = errors
         super().__init__("; ".join(errors))
+
+
+# --- analytics (append-only) ------------------------------------------------
+#
+#   OakenError
+#   └── AnalyticsError       extract/load, dbt, forecasts or retention failed
+#       ├── WarehouseError   the warehouse is missing, unreachable or misconfigured
+#       ├── TransformError   dbt parse/build failed (names the failing nodes)
+#       └── ArchiveError     retention refused or failed
+
+
+class AnalyticsError(OakenError):
+    pass
+
+
+class WarehouseError(AnalyticsError):
+    pass
+
+
+class TransformError(AnalyticsError):
+    pass
+
+
+class ArchiveError(AnalyticsError):
+    pass

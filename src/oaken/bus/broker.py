@@ -49,10 +49,12 @@ def wait_until_ready(settings: Settings, *, timeout: float = 20.0) -> None:
         try:
             admin.list_topics(timeout=1.0)
             return
-        except Exception as problem:  # noqa: BLE001 - KafkaException while starting
+        except Exception as problem:
             last = str(problem)
             time.sleep(0.1)
-    raise BrokerError(f"Kafka at {settings.bootstrap_servers} did not answer in {timeout:.0f}s: {last}")
+    raise BrokerError(
+        f"Kafka at {settings.bootstrap_servers} did not answer in {timeout:.0f}s: {last}"
+    )
 
 
 class EmbeddedBroker:

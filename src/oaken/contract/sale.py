@@ -35,7 +35,9 @@ MAX_INT = 2_147_483_647  # a signed 32-bit column
 
 #: canonical name -> (compact JSON, Iowa CSV header, Iowa open-data API, BigQuery public dataset)
 FIELD_ALIASES: dict[str, tuple[str, ...]] = {
-    "invoice_line_id": ("Invoice", "Invoice/Item Number", "invoice_line_no", "invoice_and_item_number"),
+    "invoice_line_id": (
+        "Invoice", "Invoice/Item Number", "invoice_line_no", "invoice_and_item_number",
+    ),
     "sale_date": ("Date", "date"),
     "store_id": ("StoreNumber", "Store Number", "store", "store_number"),
     "store_name": ("StoreName", "Store Name", "name", "store_name"),

@@ -16,8 +16,14 @@ from decimal import Decimal
 from sqlalchemy import Connection
 
 from oaken.db import models
-from oaken.db.reference import COGS, FREIGHT_EXPENSE, FREIGHT_PAYABLE, INVENTORY, RECEIVABLE
-from oaken.db.reference import REVENUE
+from oaken.db.reference import (
+    COGS,
+    FREIGHT_EXPENSE,
+    FREIGHT_PAYABLE,
+    INVENTORY,
+    RECEIVABLE,
+    REVENUE,
+)
 from oaken.db.writes import insert_rows, select_by_keys
 from oaken.workers.events import SaleRecorded, ShipmentScheduled
 

@@ -118,7 +118,7 @@ class Worker:
             mark_published(connection, output.publish_table, "invoice_line_id",
                            output.publish_keys)
 
-    def _with_retries(self, action, *, what: str):  # noqa: ANN001, ANN202
+    def _with_retries(self, action, *, what: str):
         for attempt in range(1, MAX_RETRIES + 1):
             try:
                 return action()
@@ -155,7 +155,7 @@ class Worker:
             errors, self._errors = self._errors, []
             raise BrokerError(f"broker refused {len(errors)} messages: {errors[0]}")
 
-    def _produce(self, topic: str, key: bytes | None, value: bytes, headers) -> None:  # noqa: ANN001
+    def _produce(self, topic: str, key: bytes | None, value: bytes, headers) -> None:
         while True:
             try:
                 self.producer.produce(topic, value=value, key=key, headers=headers,

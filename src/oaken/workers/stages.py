@@ -40,6 +40,9 @@ class Stage(Protocol):
     name: str
     topics: list[str]
 
+    @staticmethod
+    def topic_names(topics: Topics) -> list[str]: ...
+
     def handle(self, connection: Connection, messages: Sequence[Message]) -> Output: ...
 
     def committed(self) -> None: ...
@@ -59,8 +62,12 @@ class OrdersStage:
 
     name = "orders"
 
+    @staticmethod
+    def topic_names(topics: Topics) -> list[str]:
+        return [topics.sales_raw]
+
     def __init__(self, topics: Topics, engine: Engine) -> None:
-        self.topics = [topics.sales_raw]
+        self.topics = self.topic_names(topics)
         self.out_topic = topics.sales_recorded
         self.dimensions = DimensionCache()
         with engine.connect() as connection:
@@ -95,8 +102,12 @@ class ShippingStage:
 
     name = "shipping"
 
+    @staticmethod
+    def topic_names(topics: Topics) -> list[str]:
+        return [topics.sales_recorded]
+
     def __init__(self, topics: Topics, engine: Engine) -> None:
-        self.topics = [topics.sales_recorded]
+        self.topics = self.topic_names(topics)
         self.out_topic = topics.shipments_scheduled
 
     def handle(self, connection: Connection, messages: Sequence[Message]) -> Output:
@@ -127,9 +138,13 @@ class AccountingStage:
 
     name = "accounting"
 
+    @staticmethod
+    def topic_names(topics: Topics) -> list[str]:
+        return [topics.sales_recorded, topics.shipments_scheduled]
+
     def __init__(self, topics: Topics, engine: Engine) -> None:
         self.sales_topic = topics.sales_recorded
-        self.topics = [topics.sales_recorded, topics.shipments_scheduled]
+        self.topics = self.topic_names(topics)
 
     def handle(self, connection: Connection, messages: Sequence[Message]) -> Output:
         out = Output()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from alembic import context
+
 from oaken.db.engine import make_engine
 from oaken.db.models import Base
 
@@ -39,7 +40,7 @@ def run_migrations_online() -> None:
         engine.dispose()
 
 
-def _run(connection) -> None:  # noqa: ANN001
+def _run(connection) -> None:
     context.configure(connection=connection, target_metadata=target_metadata,
                       compare_type=True, render_as_batch=True)
     with context.begin_transaction():

@@ -1,0 +1,3 @@
+from oaken.cli import main
+
+main()

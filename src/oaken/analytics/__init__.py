@@ -1,0 +1,1 @@
+"""The analytics half: extract/load, dbt, forecasts, orchestration, retention."""

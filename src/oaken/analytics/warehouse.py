@@ -1,0 +1,177 @@
+"""Where the warehouse is (``OAKEN_WAREHOUSE``) and a small client for it.
+
+Two kinds, chosen by configuration only:
+
+- ``duckdb:///path/to/warehouse.duckdb`` (the embedded default), and
+- ``bigquery://PROJECT/DATASET`` (credentials from the usual Google environment:
+  ``GOOGLE_APPLICATION_CREDENTIALS`` or application-default login).
+
+Layout, the same on both: dlt loads the database into the ``raw`` schema/dataset;
+dbt writes staging, intermediate and snapshots into ``<schema>_staging``,
+``<schema>_intermediate`` and ``<schema>_snapshots`` and the marts into ``<schema>``
+(``analytics`` on DuckDB, ``DATASET`` on BigQuery); the forecast step writes
+``forecast_sales_daily`` and ``forecast_backtest`` beside the marts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+from oaken.errors import WarehouseError
+
+RAW_SCHEMA = "raw"
+DUCKDB_MARTS_SCHEMA = "analytics"
+
+
+@dataclass(frozen=True)
+class WarehouseConfig:
+    kind: str  # "duckdb" | "bigquery"
+    path: Path | None = None  # duckdb file
+    project: str | None = None  # bigquery project
+    dataset: str = DUCKDB_MARTS_SCHEMA  # schema of the marts
+
+    @property
+    def raw_schema(self) -> str:
+        return RAW_SCHEMA
+
+    @property
+    def marts_schema(self) -> str:
+        return self.dataset
+
+    @property
+    def dbt_target(self) -> str:
+        return "local" if self.kind == "duckdb" else "bigquery"
+
+    def table(self, name: str, schema: str | None = None) -> str:
+        """A fully qualified table name to put in SQL."""
+        schema = schema or self.marts_schema
+        if self.kind == "bigquery":
+            return f"`{self.project}.{schema}.{name}`"
+        return f"{schema}.{name}"
+
+    def describe(self) -> str:
+        if self.kind == "duckdb":
+            return f"duckdb:///{self.path}"
+        return f"bigquery://{self.project}/{self.dataset}"
+
+
+def parse_warehouse(url: str) -> WarehouseConfig:
+    """``duckdb:///path`` or ``bigquery://PROJECT/DATASET`` → :class:`WarehouseConfig`."""
+    parsed = urlparse(url)
+    if parsed.scheme == "duckdb":
+        raw = url[len("duckdb://"):]
+        # duckdb:///abs/path → "/abs/path"; duckdb://rel/path → "rel/path"
+        path = Path(raw).expanduser()
+        if not raw or raw == "/":
+            raise WarehouseError(f"OAKEN_WAREHOUSE has no DuckDB file path: {url!r}")
+        return WarehouseConfig(kind="duckdb", path=path.absolute())
+    if parsed.scheme == "bigquery":
+        project, dataset = parsed.netloc, parsed.path.strip("/")
+        if not project or not dataset or "/" in dataset:
+            raise WarehouseError(
+                f"OAKEN_WAREHOUSE must look like bigquery://PROJECT/DATASET, got {url!r}"
+            )
+        return WarehouseConfig(kind="bigquery", project=project, dataset=dataset)
+    raise WarehouseError(
+        f"OAKEN_WAREHOUSE must be duckdb:///path or bigquery://PROJECT/DATASET, got {url!r}"
+    )
+
+
+class Warehouse:
+    """Run SQL against the warehouse and write small tables (forecasts) into it."""
+
+    def __init__(self, config: WarehouseConfig) -> None:
+        self.config = config
+
+    @contextmanager
+    def _duckdb(self, *, read_only: bool = False) -> Iterator[Any]:
+        import duckdb
+
+        path = self.config.path
+        assert path is not None
+        if read_only and not path.exists():
+            raise WarehouseError(
+                f"warehouse {path} does not exist yet: run `oaken analytics` first"
+            )
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            connection = duckdb.connect(str(path), read_only=read_only)
+        except duckdb.Error as problem:
+            raise WarehouseError(f"warehouse {path} cannot be opened: {problem}") from None
+        try:
+            yield connection
+        finally:
+            connection.close()
+
+    def _bigquery(self) -> Any:
+        try:
+            from google.cloud import bigquery
+        except ImportError:  # pragma: no cover - dbt-bigquery brings it
+            raise WarehouseError("google-cloud-bigquery is not installed") from None
+        return bigquery.Client(project=self.config.project)
+
+    def query(self, sql: str) -> list[tuple]:
+        """Rows of ``sql`` as tuples (DECIMAL columns come back as ``Decimal``)."""
+        if self.config.kind == "duckdb":
+            import duckdb
+
+            with self._duckdb(read_only=True) as connection:
+                try:
+                    return connection.execute(sql).fetchall()
+                except duckdb.CatalogException as problem:
+                    first = str(problem).splitlines()[0]
+                    raise WarehouseError(
+                        f"warehouse is missing a table ({first}): run `oaken analytics` first"
+                    ) from None
+        client = self._bigquery()
+        return [tuple(row.values()) for row in client.query(sql).result()]
+
+    def query_df(self, sql: str) -> Any:
+        """``sql`` as a pandas DataFrame."""
+        if self.config.kind == "duckdb":
+            with self._duckdb(read_only=True) as connection:
+                return connection.execute(sql).df()
+        return self._bigquery().query(sql).result().to_dataframe()
+
+    def has_table(self, name: str, schema: str | None = None) -> bool:
+        schema = schema or self.config.marts_schema
+        if self.config.kind == "duckdb":
+            if not self.config.path or not self.config.path.exists():
+                return False
+            rows = self.query(
+                "select count(*) from information_schema.tables "
+                f"where table_schema = '{schema}' and table_name = '{name}'"
+            )
+            return bool(rows[0][0])
+        from google.api_core.exceptions import NotFound
+
+        try:
+            self._bigquery().get_table(f"{self.config.project}.{schema}.{name}")
+        except NotFound:
+            return False
+        return True
+
+    def replace_table(self, name: str, frame: Any, schema: str | None = None) -> int:
+        """Create or replace ``schema.name`` with the rows of a pandas DataFrame."""
+        schema = schema or self.config.marts_schema
+        if self.config.kind == "duckdb":
+            with self._duckdb() as connection:
+                connection.execute(f"create schema if not exists {schema}")
+                connection.register("frame", frame)
+                connection.execute(f"create or replace table {schema}.{name} as select * from frame")
+                connection.unregister("frame")
+            return len(frame)
+        from google.cloud import bigquery
+
+        job = self._bigquery().load_table_from_dataframe(
+            frame,
+            f"{self.config.project}.{schema}.{name}",
+            job_config=bigquery.LoadJobConfig(write_disposition="WRITE_TRUNCATE"),
+        )
+        job.result()
+        return len(frame)

@@ -1,0 +1,1 @@
+"""The ingest HTTP API (CONTRACT §4)."""

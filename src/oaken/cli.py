@@ -1,0 +1,292 @@
+"""The ``oaken`` command (CONTRACT §1).
+
+Expected failures (an unreachable database or broker, a bad file, a bad setting)
+raise :class:`~oaken.errors.OakenError`; :func:`main` prints them as one line on
+stderr and exits 1.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
+
+from oaken.errors import ConfigError, OakenError
+from oaken.settings import Settings, get_settings
+
+app = typer.Typer(
+    help="Oaken Spirits data platform: sales stream → single source of truth → shipping → "
+    "accounting, and the analytics on top.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+dlq_app = typer.Typer(help="Inspect and re-submit dead letters (sales.dlq).", no_args_is_help=True)
+app.add_typer(dlq_app, name="dlq")
+console = Console()
+err = Console(stderr=True)
+
+
+def settings() -> Settings:
+    try:
+        return get_settings()
+    except ValidationError as problem:
+        first = problem.errors()[0]
+        field = "OAKEN_" + str(first["loc"][0]).upper() if first["loc"] else "settings"
+        raise ConfigError(f"{field}: {first['msg']}") from None
+
+
+def progress_bar(*, transient: bool = False) -> Progress:
+    return Progress(
+        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), TimeRemainingColumn(),
+        console=err, transient=transient,
+    )
+
+
+class Stage(StrEnum):
+    orders = "orders"
+    shipping = "shipping"
+    accounting = "accounting"
+
+
+class Format(StrEnum):
+    csv = "csv"
+    jsonl = "jsonl"
+
+
+@app.command()
+def up() -> None:
+    """Run everything in the foreground: broker (unless OAKEN_KAFKA_BOOTSTRAP is set),
+    topics, migrations, the three workers and the ingest API. Ctrl-C stops cleanly."""
+    from oaken.ops.runtime import Stack
+
+    config = settings()
+    stack = Stack(config)
+    stack.start()
+    err.print(f"[green]up[/]: Kafka {config.bootstrap_servers}, API "
+              f"http://{config.api_host}:{config.api_port}, logs in {stack.logs}")
+    stack.run_forever()
+    err.print("stopped cleanly")
+
+
+@app.command()
+def worker(
+    stage: Annotated[Stage, typer.Argument(help="which stage to run")],
+    idle_exit: Annotated[float | None, typer.Option(
+        help="exit after this many seconds without messages (for batch-style runs)")] = None,
+) -> None:
+    """Run one worker in the foreground. Start several copies of one stage to scale out:
+    they share the partitions of one consumer group."""
+    from oaken.db.engine import make_engine
+    from oaken.ops.runtime import prepare
+    from oaken.workers.loop import Worker
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    config = settings()
+    prepare(config)
+    runner = Worker(stage.value, config, make_engine(config.database_url))
+    runner.install_signal_handlers()
+    runner.run(idle_exit=idle_exit)
+    err.print(f"{stage.value}: processed {runner.processed}, dead-lettered {runner.dead}")
+
+
+@app.command()
+def api() -> None:
+    """Serve the ingest HTTP API (POST /v1/sales, GET /healthz, GET /metrics)."""
+    from oaken.api.app import serve
+    from oaken.ops.runtime import prepare
+
+    config = settings()
+    prepare(config)
+    serve(config)
+
+
+@app.command()
+def replay(
+    path: Annotated[Path | None, typer.Argument(help="Iowa CSV export or JSON Lines file")] = None,
+    synthetic: Annotated[int | None, typer.Option(help="publish N synthetic sales instead")] = None,
+    rate: Annotated[float | None, typer.Option(help="messages per second (default: as fast "
+                                               "as possible)")] = None,
+    seed: Annotated[int, typer.Option(help="seed for --synthetic")] = 42,
+) -> None:
+    """Publish sale messages to sales.raw, with a progress bar."""
+    from oaken.sources import files, generator
+    from oaken.sources.replay import publish
+
+    if (path is None) == (synthetic is None):
+        raise ConfigError("give either a PATH or --synthetic N")
+    config = settings()
+    if path is not None:
+        if not path.is_file():
+            raise ConfigError(f"no such file: {path}")
+        total, records = files.count_records(path), files.read_records(path)
+    else:
+        total, records = synthetic, generator.iter_sales(synthetic, seed=seed, style="compact")
+    with progress_bar() as bar:
+        task = bar.add_task("replay", total=total, rate="")
+        sent = publish(config, records, rate=rate,
+                       progress=lambda n: bar.update(task, advance=n))
+    err.print(f"published {sent} messages to {config.topic_prefix}sales.raw")
+
+
+@app.command()
+def generate(
+    rows: Annotated[int, typer.Option(help="number of sale lines")],
+    out: Annotated[Path, typer.Option(help="file to write")],
+    format: Annotated[Format, typer.Option(help="csv (Iowa export) or jsonl (sales app)")] = (
+        Format.csv),
+    seed: Annotated[int, typer.Option(help="same seed, same file")] = 42,
+) -> None:
+    """Write deterministic, realistic synthetic sales in the Iowa export format."""
+    from oaken.sources.generator import write_sales
+
+    with progress_bar() as bar:
+        task = bar.add_task("generate", total=rows, rate="")
+        written = write_sales(out, rows, seed=seed, fmt=format.value,
+                              progress=lambda n: bar.update(task, advance=n))
+    err.print(f"wrote {written} sales to {out}")
+
+
+@app.command("import")
+def import_(
+    path: Annotated[Path, typer.Argument(help="Iowa CSV export or JSON Lines file")],
+) -> None:
+    """Bulk historical backfill straight into the database (same validation and
+    idempotency as the stream, no Kafka)."""
+    from oaken.db.engine import make_engine
+    from oaken.db.migrate import migrate
+    from oaken.ingest import import_records
+    from oaken.sources import files
+
+    if not path.is_file():
+        raise ConfigError(f"no such file: {path}")
+    config = settings()
+    migrate(config.database_url)
+    with progress_bar() as bar:
+        task = bar.add_task("import", total=files.count_records(path), rate="")
+        report = import_records(make_engine(config.database_url), files.read_records(path),
+                                batch_size=config.batch_size,
+                                progress=lambda n: bar.update(task, advance=n))
+    for problem in report.problems:
+        err.print(f"  {problem}", markup=False, highlight=False)
+    err.print(f"read {report.read}: imported {report.imported}, already there "
+              f"{report.absorbed}, invalid {report.invalid}, conflicts {report.conflicts}")
+
+
+@app.command()
+def status(
+    as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
+) -> None:
+    """Row counts, consumer lag per group, dead letters and the ledger balance."""
+    from oaken.bus.broker import wait_until_ready
+    from oaken.db.engine import make_engine, wait_for_database
+    from oaken.ops.status import collect
+
+    config = settings()
+    engine = make_engine(config.database_url)
+    wait_for_database(engine, timeout=5)
+    wait_until_ready(config, timeout=5)
+    result = collect(config, engine)
+    if as_json:
+        print(json.dumps(result.as_json()))
+        return
+    table = Table(title="Oaken Spirits pipeline", show_header=True)
+    table.add_column("what")
+    table.add_column("value", justify="right")
+    for name, count in result.counts.items():
+        table.add_row(name, f"{count:,}")
+    for group, lag in result.lag.items():
+        table.add_row(f"lag {group}", f"{lag:,}")
+    table.add_row("dead letters", f"{result.dlq:,}")
+    table.add_row("ledger debits − credits", str(result.ledger_imbalance))
+    table.add_row("receivables − sales dollars", str(result.receivable_gap))
+    console.print(table)
+
+
+@dlq_app.command("list")
+def dlq_list(
+    as_json: Annotated[bool, typer.Option("--json", help="print one JSON array")] = False,
+) -> None:
+    """Show every dead letter with its reason and where it came from."""
+    from oaken.bus.broker import wait_until_ready
+    from oaken.ops.dlq import read_dead_letters
+
+    config = settings()
+    wait_until_ready(config, timeout=5)
+    letters = read_dead_letters(config)
+    if as_json:
+        print(json.dumps([letter.as_json() for letter in letters]))
+        return
+    table = Table(title=f"{len(letters)} dead letters")
+    for column in ("source", "reason", "payload"):
+        table.add_column(column, overflow="fold")
+    for letter in letters:
+        payload = letter.payload.decode("utf-8", errors="replace")
+        table.add_row(f"{letter.source_topic}[{letter.partition}]@{letter.offset}",
+                      letter.reason, payload[:120])
+    console.print(table)
+
+
+@dlq_app.command("replay")
+def dlq_replay() -> None:
+    """Re-submit the dead letters not replayed before to their source topic (after a
+    fix upstream or in the code); each one is replayed once."""
+    from oaken.bus.broker import wait_until_ready
+    from oaken.ops.dlq import replay_dead_letters
+
+    config = settings()
+    wait_until_ready(config, timeout=5)
+    err.print(f"replayed {replay_dead_letters(config)} dead letters")
+
+
+@app.command()
+def demo(
+    sales: Annotated[int, typer.Option(help="synthetic sales to stream")] = 50_000,
+    serve: Annotated[bool, typer.Option(help="keep the API, dashboard and orchestrator "
+                                        "running afterwards")] = False,
+    analytics: Annotated[bool, typer.Option(help="run the analytics after the stream")] = True,
+) -> None:
+    """The main job on embedded defaults: start everything, stream N synthetic sales
+    through the API and Kafka, wait until each is in the ledger, run the analytics and
+    print a reconciled summary."""
+    from oaken.demo import run_demo
+
+    run_demo(settings(), sales=sales, serve=serve, analytics=analytics, console=console)
+
+
+def _register_analytics() -> None:
+    try:
+        from oaken.analytics.cli import register
+    except ImportError:
+        return
+    register(app)
+
+
+_register_analytics()
+
+
+def main() -> None:
+    try:
+        app()
+    except OakenError as problem:
+        err.print(f"[red]error[/]: {problem}", highlight=False)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        sys.exit(130)

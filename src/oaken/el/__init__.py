@@ -1,0 +1,1 @@
+"""Extract/load from the source-of-truth database into the warehouse (dlt)."""

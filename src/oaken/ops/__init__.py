@@ -1,0 +1,1 @@
+"""Operating the pipeline: status, dead letters, running everything."""
