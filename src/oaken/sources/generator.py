@@ -11,16 +11,16 @@ Catalog (fixed, the same for every seed, built once per process from ``CATALOG_S
       2000..10000. Each store has a sales rep (``EmployeeID`` 1..12) by territory: a
       4 x 3 grid over the state's longitude/latitude.
     * 300+ vendors: real Iowa vendors plus generated "<NAME> DISTILLING CO"-style ones.
-    * 50 categories with Iowa category ids ("1011200 STRAIGHT BOURBON WHISKIES").
-    * ~3,700 items: curated real products ("FIREBALL CINNAMON WHISKEY", ...) and
+    * 51 categories with Iowa category ids ("1011200 STRAIGHT BOURBON WHISKIES").
+    * ~3,600 items: curated real products ("FIREBALL CINNAMON WHISKEY", ...) and
       generated "<BRAND> <STYLE>" products; as in the Iowa data every bottle size is its
       own item with the same description. Pack follows bottle size (50 ml come 48 to a
       case, 1.75 l six to a case). State bottle cost is in cents; retail is
       cost x 1.5 rounded half-up to the cent.
     * Popularity is Zipf-like: products are ranked (the curated best sellers first,
-      generated ones in a category-weighted random order), weight = rank^-1.1, split
-      over the product's sizes. Stores have log-normal sizes (supermarkets and liquor
-      stores larger than convenience stores).
+      generated ones in a category-weighted random order), weight = (rank + 3)^-1.05
+      (Zipf-Mandelbrot), split over the product's sizes. Stores have log-normal sizes
+      (supermarkets and liquor stores larger than convenience stores).
 
 Sales (seeded with ``numpy.random.default_rng(seed)``, nothing else)
     * Rows per day = ``rows`` split proportionally to a daily weight: weekday
@@ -38,13 +38,15 @@ Sales (seeded with ``numpy.random.default_rng(seed)``, nothing else)
 
 Money is integer cents internally and formatted as ``"12.34"``; nothing goes through
 float. Output strings for a given (item, price version, bottles) are built once and
-cached, which keeps the generator well above 150,000 rows/s.
+cached, which keeps ``iter_sales`` well above 150,000 rows/s; ``write_sales`` skips the
+dicts and joins pre-encoded CSV / JSON fragments (byte-identical to encoding the dicts).
 """
 
 from __future__ import annotations
 
 import csv
 import functools
+import io
 import itertools
 import math
 import random
@@ -59,9 +61,9 @@ import numpy as np
 import orjson
 
 __all__ = [
-    "COUNTIES",
     "CATEGORIES",
     "COMPACT_KEYS",
+    "COUNTIES",
     "DEFAULT_END",
     "DEFAULT_START",
     "IOWA_CSV_HEADER",
@@ -106,7 +108,8 @@ COUNTIES: list[tuple[str, int, list[City]]] = [
                        ("Postville", "52162", 43.085, -91.568)]),
     ("Appanoose", 12, [("Centerville", "52544", 40.734, -92.874)]),
     ("Audubon", 6, [("Audubon", "50025", 41.718, -94.932)]),
-    ("Benton", 26, [("Vinton", "52349", 42.169, -92.024), ("Belle Plaine", "52208", 41.897, -92.278)]),
+    ("Benton", 26, [("Vinton", "52349", 42.169, -92.024),
+                    ("Belle Plaine", "52208", 41.897, -92.278)]),
     ("Black Hawk", 131, [("Waterloo", "50701", 42.493, -92.343),
                          ("Cedar Falls", "50613", 42.528, -92.446),
                          ("Evansdale", "50707", 42.475, -92.281)]),
@@ -114,18 +117,21 @@ COUNTIES: list[tuple[str, int, list[City]]] = [
     ("Bremer", 25, [("Waverly", "50677", 42.726, -92.476)]),
     ("Buchanan", 21, [("Independence", "50644", 42.469, -91.889)]),
     ("Buena Vista", 21, [("Storm Lake", "50588", 42.641, -95.210)]),
-    ("Butler", 15, [("Allison", "50602", 42.753, -92.795), ("Parkersburg", "50665", 42.577, -92.787)]),
+    ("Butler", 15, [("Allison", "50602", 42.753, -92.795),
+                    ("Parkersburg", "50665", 42.577, -92.787)]),
     ("Calhoun", 10, [("Rockwell City", "50579", 42.395, -94.634)]),
     ("Carroll", 20, [("Carroll", "51401", 42.066, -94.867)]),
     ("Cass", 13, [("Atlantic", "50022", 41.404, -95.014)]),
-    ("Cedar", 18, [("Tipton", "52772", 41.770, -91.128), ("West Branch", "52358", 41.671, -91.347)]),
+    ("Cedar", 18, [("Tipton", "52772", 41.770, -91.128),
+                   ("West Branch", "52358", 41.671, -91.347)]),
     ("Cerro Gordo", 43, [("Mason City", "50401", 43.154, -93.201),
                          ("Clear Lake", "50428", 43.138, -93.379)]),
     ("Cherokee", 11, [("Cherokee", "51012", 42.749, -95.552)]),
     ("Chickasaw", 12, [("New Hampton", "50659", 43.059, -92.318)]),
     ("Clarke", 9, [("Osceola", "50213", 41.034, -93.765)]),
     ("Clay", 16, [("Spencer", "51301", 43.141, -95.144)]),
-    ("Clayton", 17, [("Elkader", "52043", 42.854, -91.405), ("Guttenberg", "52052", 42.786, -91.100)]),
+    ("Clayton", 17, [("Elkader", "52043", 42.854, -91.405),
+                     ("Guttenberg", "52052", 42.786, -91.100)]),
     ("Clinton", 46, [("Clinton", "52732", 41.844, -90.189), ("DeWitt", "52742", 41.823, -90.538)]),
     ("Crawford", 16, [("Denison", "51442", 42.018, -95.355)]),
     ("Dallas", 100, [("Adel", "50003", 41.614, -94.017), ("Waukee", "50263", 41.612, -93.885),
@@ -140,7 +146,8 @@ COUNTIES: list[tuple[str, int, list[City]]] = [
     ("Dubuque", 99, [("Dubuque", "52001", 42.500, -90.665),
                      ("Dyersville", "52040", 42.484, -91.123)]),
     ("Emmet", 9, [("Estherville", "51334", 43.402, -94.833)]),
-    ("Fayette", 19, [("West Union", "52175", 42.963, -91.808), ("Oelwein", "50662", 42.673, -91.914)]),
+    ("Fayette", 19, [("West Union", "52175", 42.963, -91.808),
+                     ("Oelwein", "50662", 42.673, -91.914)]),
     ("Floyd", 15, [("Charles City", "50616", 43.066, -92.673)]),
     ("Franklin", 10, [("Hampton", "50441", 42.742, -93.202)]),
     ("Fremont", 7, [("Sidney", "51652", 40.746, -95.649), ("Hamburg", "51640", 40.604, -95.658)]),
@@ -149,20 +156,26 @@ COUNTIES: list[tuple[str, int, list[City]]] = [
     ("Guthrie", 10, [("Guthrie Center", "50115", 41.677, -94.503)]),
     ("Hamilton", 15, [("Webster City", "50595", 42.469, -93.816)]),
     ("Hancock", 11, [("Garner", "50438", 43.102, -93.602)]),
-    ("Hardin", 17, [("Eldora", "50627", 42.361, -93.100), ("Iowa Falls", "50126", 42.522, -93.251)]),
+    ("Hardin", 17, [("Eldora", "50627", 42.361, -93.100),
+                    ("Iowa Falls", "50126", 42.522, -93.251)]),
     ("Harrison", 14, [("Logan", "51546", 41.643, -95.789),
                       ("Missouri Valley", "51555", 41.556, -95.888)]),
     ("Henry", 20, [("Mount Pleasant", "52641", 40.964, -91.558)]),
     ("Howard", 10, [("Cresco", "52136", 43.381, -92.114)]),
-    ("Humboldt", 9, [("Dakota City", "50529", 42.722, -94.197), ("Humboldt", "50548", 42.721, -94.215)]),
+    ("Humboldt", 9, [("Dakota City", "50529", 42.722, -94.197),
+                     ("Humboldt", "50548", 42.721, -94.215)]),
     ("Ida", 7, [("Ida Grove", "51445", 42.345, -95.471)]),
-    ("Iowa", 16, [("Marengo", "52301", 41.798, -92.071), ("Williamsburg", "52361", 41.661, -92.009)]),
-    ("Jackson", 19, [("Maquoketa", "52060", 42.069, -90.666), ("Bellevue", "52031", 42.259, -90.423)]),
+    ("Iowa", 16, [("Marengo", "52301", 41.798, -92.071),
+                  ("Williamsburg", "52361", 41.661, -92.009)]),
+    ("Jackson", 19, [("Maquoketa", "52060", 42.069, -90.666),
+                     ("Bellevue", "52031", 42.259, -90.423)]),
     ("Jasper", 37, [("Newton", "50208", 41.700, -93.048)]),
     ("Jefferson", 16, [("Fairfield", "52556", 41.009, -91.963)]),
-    ("Johnson", 152, [("Iowa City", "52240", 41.661, -91.530), ("Coralville", "52241", 41.677, -91.580),
+    ("Johnson", 152, [("Iowa City", "52240", 41.661, -91.530),
+                      ("Coralville", "52241", 41.677, -91.580),
                       ("North Liberty", "52317", 41.749, -91.598)]),
-    ("Jones", 21, [("Anamosa", "52205", 42.108, -91.285), ("Monticello", "52310", 42.238, -91.187)]),
+    ("Jones", 21, [("Anamosa", "52205", 42.108, -91.285),
+                   ("Monticello", "52310", 42.238, -91.187)]),
     ("Keokuk", 10, [("Sigourney", "52591", 41.333, -92.205)]),
     ("Kossuth", 15, [("Algona", "50511", 43.070, -94.233)]),
     ("Lee", 33, [("Fort Madison", "52627", 40.629, -91.315), ("Keokuk", "52632", 40.397, -91.385)]),
@@ -182,9 +195,11 @@ COUNTIES: list[tuple[str, int, list[City]]] = [
     ("Monroe", 8, [("Albia", "52531", 41.027, -92.806)]),
     ("Montgomery", 10, [("Red Oak", "51566", 41.010, -95.226)]),
     ("Muscatine", 43, [("Muscatine", "52761", 41.424, -91.043)]),
-    ("O'Brien", 14, [("Primghar", "51245", 43.087, -95.627), ("Sheldon", "51201", 43.181, -95.856)]),
+    ("O'Brien", 14, [("Primghar", "51245", 43.087, -95.627),
+                     ("Sheldon", "51201", 43.181, -95.856)]),
     ("Osceola", 6, [("Sibley", "51249", 43.399, -95.751)]),
-    ("Page", 15, [("Clarinda", "51632", 40.739, -95.038), ("Shenandoah", "51601", 40.766, -95.372)]),
+    ("Page", 15, [("Clarinda", "51632", 40.739, -95.038),
+                  ("Shenandoah", "51601", 40.766, -95.372)]),
     ("Palo Alto", 9, [("Emmetsburg", "50536", 43.112, -94.683)]),
     ("Plymouth", 25, [("Le Mars", "51031", 42.794, -96.166)]),
     ("Pocahontas", 7, [("Pocahontas", "50574", 42.735, -94.669)]),
@@ -195,10 +210,12 @@ COUNTIES: list[tuple[str, int, list[City]]] = [
                    ("Pleasant Hill", "50327", 41.584, -93.520)]),
     ("Pottawattamie", 93, [("Council Bluffs", "51501", 41.262, -95.861),
                            ("Avoca", "51521", 41.477, -95.338)]),
-    ("Poweshiek", 19, [("Montezuma", "50171", 41.586, -92.527), ("Grinnell", "50112", 41.743, -92.722)]),
+    ("Poweshiek", 19, [("Montezuma", "50171", 41.586, -92.527),
+                       ("Grinnell", "50112", 41.743, -92.722)]),
     ("Ringgold", 5, [("Mount Ayr", "50854", 40.715, -94.236)]),
     ("Sac", 10, [("Sac City", "50583", 42.422, -94.990)]),
-    ("Scott", 174, [("Davenport", "52801", 41.524, -90.578), ("Bettendorf", "52722", 41.525, -90.516),
+    ("Scott", 174, [("Davenport", "52801", 41.524, -90.578),
+                    ("Bettendorf", "52722", 41.525, -90.516),
                     ("Eldridge", "52748", 41.658, -90.584)]),
     ("Shelby", 12, [("Harlan", "51537", 41.653, -95.326)]),
     ("Sioux", 35, [("Orange City", "51041", 43.007, -96.058),
@@ -210,7 +227,8 @@ COUNTIES: list[tuple[str, int, list[City]]] = [
     ("Union", 12, [("Creston", "50801", 41.059, -94.361)]),
     ("Van Buren", 7, [("Keosauqua", "52565", 40.730, -91.962)]),
     ("Wapello", 35, [("Ottumwa", "52501", 41.020, -92.411)]),
-    ("Warren", 52, [("Indianola", "50125", 41.358, -93.557), ("Norwalk", "50211", 41.476, -93.679)]),
+    ("Warren", 52, [("Indianola", "50125", 41.358, -93.557),
+                    ("Norwalk", "50211", 41.476, -93.679)]),
     ("Washington", 22, [("Washington", "52353", 41.299, -91.692)]),
     ("Wayne", 6, [("Corydon", "50060", 40.757, -93.319)]),
     ("Webster", 37, [("Fort Dodge", "50501", 42.506, -94.180)]),
@@ -219,7 +237,8 @@ COUNTIES: list[tuple[str, int, list[City]]] = [
     ("Woodbury", 105, [("Sioux City", "51101", 42.500, -96.400),
                        ("Sergeant Bluff", "51054", 42.404, -96.358)]),
     ("Worth", 7, [("Northwood", "50459", 43.444, -93.221)]),
-    ("Wright", 13, [("Clarion", "50525", 42.732, -93.733), ("Eagle Grove", "50533", 42.664, -93.904)]),
+    ("Wright", 13, [("Clarion", "50525", 42.732, -93.733),
+                    ("Eagle Grove", "50533", 42.664, -93.904)]),
 ]
 
 # (id, name, family, 750 ml cost range in dollars, popularity weight of generated products)
@@ -307,10 +326,12 @@ PRODUCTS: list[tuple[str, str, int, float, tuple[int, ...]]] = [
     ("FIREBALL CINNAMON WHISKEY", "SAZERAC COMPANY  INC", 1081600, 11.50,
      (50, 100, 200, 375, 750, 1000, 1750)),
     ("BLACK VELVET", "HEAVEN HILL BRANDS", 1012100, 6.00, (375, 750, 1000, 1750)),
-    ("TITOS HANDMADE VODKA", "FIFTH GENERATION INC", 1031100, 13.00, (50, 200, 375, 750, 1000, 1750)),
+    ("TITOS HANDMADE VODKA", "FIFTH GENERATION INC", 1031100, 13.00,
+     (50, 200, 375, 750, 1000, 1750)),
     ("HAWKEYE VODKA", "LUXCO INC", 1031100, 4.50, (200, 375, 750, 1000, 1750)),
     ("CROWN ROYAL", "DIAGEO AMERICAS", 1012100, 18.00, (50, 200, 375, 750, 1000, 1750)),
-    ("CAPTAIN MORGAN ORIGINAL SPICED", "DIAGEO AMERICAS", 1062400, 11.00, (50, 375, 750, 1000, 1750)),
+    ("CAPTAIN MORGAN ORIGINAL SPICED", "DIAGEO AMERICAS", 1062400, 11.00,
+     (50, 375, 750, 1000, 1750)),
     ("JACK DANIELS OLD #7 BLACK LABEL", "BROWN-FORMAN CORP", 1011300, 17.00,
      (50, 375, 750, 1000, 1750)),
     ("FIVE O'CLOCK VODKA", "SAZERAC COMPANY  INC", 1031100, 4.00, (375, 750, 1750)),
@@ -359,7 +380,8 @@ PRODUCTS: list[tuple[str, str, int, float, tuple[int, ...]]] = [
     ("HENDRICKS GIN", "WILLIAM GRANT & SONS INC", 1042100, 24.00, (750, 1750)),
     ("E & J VS BRANDY", "E & J GALLO WINERY", 1051100, 8.50, (375, 750, 1750)),
     ("CHRISTIAN BROTHERS BRANDY", "HEAVEN HILL BRANDS", 1051100, 7.50, (375, 750, 1750)),
-    ("JAGERMEISTER LIQUEUR", "MAST-JAEGERMEISTER US INC", 1082100, 16.00, (50, 375, 750, 1000, 1750)),
+    ("JAGERMEISTER LIQUEUR", "MAST-JAEGERMEISTER US INC", 1082100, 16.00,
+     (50, 375, 750, 1000, 1750)),
     ("DEKUYPER PEACHTREE", "JIM BEAM BRANDS", 1081340, 7.50, (750, 1000)),
     ("DEKUYPER BUTTERSHOTS", "JIM BEAM BRANDS", 1081010, 7.50, (750, 1000)),
     ("RUMPLE MINZE PEPPERMINT SCHNAPPS", "DIAGEO AMERICAS", 1082200, 16.00, (50, 375, 750)),
@@ -545,6 +567,7 @@ SIZE_SHARE = {50: 0.30, 100: 0.15, 200: 0.20, 375: 0.45, 750: 1.00, 1000: 0.35, 
 SIZE_COST_FACTOR = {50: 0.12, 100: 0.21, 200: 0.36, 375: 0.56, 750: 1.0, 1000: 1.28, 1750: 2.0}
 SIZE_PACKS = {50: (48,), 100: (48, 24), 200: (24, 48), 375: (24, 12), 750: (12, 6),
               1000: (12,), 1750: (6,)}
+ZIPF_OFFSET, ZIPF_EXPONENT = 3.0, 1.05
 EXTRA_SIZES = (1750, 375, 1000, 50, 200, 100)
 EXTRA_SIZE_WEIGHTS = (0.30, 0.25, 0.12, 0.18, 0.08, 0.07)
 
@@ -658,45 +681,41 @@ def _territory(lat: float, lon: float) -> int:
     return 1 + row * 4 + col
 
 
-def _store_name(rnd: random.Random, chain: str, city: str, used: set[str],
-                numbers: dict[str, set[int]]) -> str:
-    def number(lo: int, hi: int) -> int:
-        while (n := rnd.randint(lo, hi)) in numbers.setdefault(chain, set()):
-            pass
-        numbers[chain].add(n)
-        return n
+CHAIN_NAMES: dict[str, tuple[tuple[str, ...], int, int]] = {
+    "hyvee": (("Hy-Vee Food Store #{n} / {city}", "Hy-Vee #{n} / {city}",
+               "Hy-Vee Wine and Spirits #{n} / {city}"), 1, 999),
+    "caseys": (("Casey's General Store #{n} / {city}",), 1000, 3999),
+    "fareway": (("Fareway Stores #{n} / {city}",), 100, 999),
+    "kumgo": (("Kum & Go #{n} / {city}",), 1, 999),
+    "kwikstar": (("Kwik Star #{n} / {city}",), 100, 1299),
+    "quiktrip": (("QuikTrip #{n} / {city}",), 500, 899),
+    "walmart": (("Wal-Mart {n:04d} / {city}",), 1, 5999),
+    "walgreens": (("Walgreens #{n} / {city}",), 3000, 19999),
+    "dollargeneral": (("Dollar General Store #{n} / {city}",), 1000, 24999),
+    "target": (("Target Store T-{n:04d} / {city}",), 1, 3999),
+    "samsclub": (("Sam's Club {n} / {city}",), 4700, 8299),
+    "costco": (("Costco Wholesale #{n} / {city}",), 100, 1399),
+    "cvs": (("CVS Pharmacy #{n} / {city}",), 1000, 9999),
+}
 
-    templates = {
-        "hyvee": lambda: rnd.choice([f"Hy-Vee Food Store #{number(1, 260)} / {city}",
-                                     f"Hy-Vee #{number(1, 260)} / {city}",
-                                     f"Hy-Vee Wine and Spirits #{number(1, 260)} / {city}"]),
-        "caseys": lambda: f"Casey's General Store #{number(1000, 3999)} / {city}",
-        "fareway": lambda: f"Fareway Stores #{number(100, 999)} / {city}",
-        "kumgo": lambda: f"Kum & Go #{number(1, 999)} / {city}",
-        "kwikstar": lambda: f"Kwik Star #{number(100, 1299)} / {city}",
-        "quiktrip": lambda: f"QuikTrip #{number(500, 599)} / {city}",
-        "walmart": lambda: f"Wal-Mart {number(1, 5999):04d} / {city}",
-        "walgreens": lambda: f"Walgreens #{number(3000, 19999)} / {city}",
-        "dollargeneral": lambda: f"Dollar General Store #{number(1000, 24999)} / {city}",
-        "target": lambda: f"Target Store T-{number(1, 3999):04d} / {city}",
-        "samsclub": lambda: f"Sam's Club {number(4700, 8299)} / {city}",
-        "costco": lambda: f"Costco Wholesale #{number(100, 1399)} / {city}",
-        "cvs": lambda: f"CVS Pharmacy #{number(1000, 9999)} / {city}",
-    }
-    if chain in templates:
-        return templates[chain]()
-    for _ in range(50):
-        fixed = [n for n in INDEPENDENTS if n not in used]
-        if fixed and rnd.random() < 0.05:
-            name = fixed[0]
+
+def _store_name(rnd: random.Random, chain: str, city: str, used: set[str]) -> str:
+    """A store name not used before: a chain's numbered store or an independent."""
+    while True:
+        if chain in CHAIN_NAMES:
+            patterns, lo, hi = CHAIN_NAMES[chain]
+            name = rnd.choice(patterns).format(n=rnd.randint(lo, hi), city=city)
         else:
-            name = rnd.choice(INDEPENDENT_PATTERNS).format(
-                city=city, surname=rnd.choice(SURNAMES).title(), n=rnd.randint(1, 99),
-                word=rnd.choice(BRAND_FIRST).title())
+            fixed = [n for n in INDEPENDENTS if n not in used]
+            if fixed and rnd.random() < 0.05:
+                name = fixed[0]
+            else:
+                name = rnd.choice(INDEPENDENT_PATTERNS).format(
+                    city=city, surname=rnd.choice(SURNAMES).title(), n=rnd.randint(1, 99),
+                    word=rnd.choice(BRAND_FIRST).title())
         if name not in used:
             used.add(name)
             return name
-    return f"{city} Liquor #{len(used)}"
 
 
 def _build_stores(rnd: random.Random, n_stores: int = 1500) -> tuple[Store, ...]:
@@ -704,7 +723,6 @@ def _build_stores(rnd: random.Random, n_stores: int = 1500) -> tuple[Store, ...]
                                                     [float(p) for _, p, _ in COUNTIES])]
     numbers = rnd.sample(range(2000, 10001), n_stores)
     used_names: set[str] = set()
-    chain_numbers: dict[str, set[int]] = {}
     stores: list[Store] = []
     for county_number, ((county, population, cities), count) in enumerate(
             zip(COUNTIES, per_county, strict=True), start=1):
@@ -718,7 +736,7 @@ def _build_stores(rnd: random.Random, n_stores: int = 1500) -> tuple[Store, ...]
             address = f"{rnd.randint(100, 9999)} {rnd.choice(STREETS)}"
             stores.append(Store(
                 number=numbers[len(stores)],
-                name=_store_name(rnd, chain, city, used_names, chain_numbers),
+                name=_store_name(rnd, chain, city, used_names),
                 address=address, city=city.upper(), zip_code=zip_code, location=location,
                 county_number=county_number, county=county.upper(),
                 employee_id=_territory(lat, lon),
@@ -746,7 +764,7 @@ def _build_vendors(rnd: random.Random, n_generated: int = 300) -> list[tuple[Ven
 
 def _cost_cents(base_750: float, volume_ml: int, rnd: random.Random) -> int:
     dollars = base_750 * SIZE_COST_FACTOR[volume_ml] * rnd.uniform(0.95, 1.05)
-    return max(49, int(round(dollars * 100)))
+    return max(49, round(dollars * 100))
 
 
 def _make_product_items(rnd: random.Random, description: str, category: Category,
@@ -765,7 +783,8 @@ def _make_product_items(rnd: random.Random, description: str, category: Category
 
 def _generated_products(rnd: random.Random, vendors: list[tuple[Vendor, float]],
                         n_items: int) -> list[tuple[str, Category, Vendor, float, tuple[int, ...]]]:
-    categories = {cid: (Category(cid, name), fam, costs, w) for cid, name, fam, costs, w in CATEGORIES}
+    categories = {cid: (Category(cid, name), fam, costs, w)
+                  for cid, name, fam, costs, w in CATEGORIES}
     by_family: dict[str, list[int]] = {}
     for cid, _, fam, _, _ in CATEGORIES:
         by_family.setdefault(fam, []).append(cid)
@@ -801,6 +820,11 @@ def _generated_products(rnd: random.Random, vendors: list[tuple[Vendor, float]],
     return products
 
 
+def _zipf(rank: int) -> float:
+    """Popularity of the product ranked ``rank`` (1 = best seller)."""
+    return (rank + ZIPF_OFFSET) ** -ZIPF_EXPONENT
+
+
 def _build_items(rnd: random.Random, vendors: list[tuple[Vendor, float]],
                  n_items: int = 3600) -> tuple[Item, ...]:
     by_name = {v.name: v for v, _ in vendors}
@@ -814,11 +838,11 @@ def _build_items(rnd: random.Random, vendors: list[tuple[Vendor, float]],
     for description, vendor_name, cid, base, sizes in PRODUCTS:
         rank += 1
         items += _make_product_items(rnd, description, category_of[cid], by_name[vendor_name],
-                                     base, sizes, rank ** -1.1)
+                                     base, sizes, _zipf(rank))
     for description, category, vendor, base, sizes in generated:
         rank += 1
         items += _make_product_items(rnd, description, category, vendor, base, sizes,
-                                     rank ** -1.1)
+                                     _zipf(rank))
     numbers = rnd.sample(range(10_000, 1_000_000), len(items))
     return tuple(Item(n, it.description, it.category, it.vendor, it.pack, it.volume_ml,
                       it.cost_cents, it.weight) for n, it in zip(numbers, items, strict=True))
@@ -890,6 +914,7 @@ def _rows_per_day(rng: np.random.Generator, rows: int, start: date, end: date) -
 # ---------------------------------------------------------------------------------------
 
 CHUNK_ROWS = 16_384
+PROGRESS_EVERY = 5_000
 FIRST_INVOICE = 10_000_000
 INVOICE_SIZE_WEIGHTS = np.array([5, 6, 8, 9, 10, 10, 10, 9, 9, 8, 8, 8], dtype=float)
 BOTTLE_VALUES = np.array([1, 2, 3, 4, 5, 6, 8, 10, 12], dtype=np.int64)
@@ -1012,6 +1037,8 @@ def _draw_block(rng: np.random.Generator, tables: _Tables, plan: _PricePlan, k: 
 LINE_SUFFIX = [f"{n:05d}" for n in range(13)]
 GALLONS_PER_LITER = Decimal("0.264172")
 CENT = Decimal("0.01")
+CSV_DIALECT = {"quoting": csv.QUOTE_MINIMAL, "lineterminator": "\n"}
+Output = Literal["iowa", "compact", "csv", "jsonl"]
 
 
 def _volume_strings(volume_ml: int, bottles: int) -> tuple[str, str]:
@@ -1048,40 +1075,70 @@ def _compact_item(it: Item, cost: int) -> dict[str, object]:
             "BottleRetail": format_cents(retail_cents(cost))}
 
 
-class _Renderer:
-    """Per-style string tables; line tails are built on first use and cached."""
+def _csv_fragment(part: dict[str, object]) -> str:
+    """The fields of ``part`` encoded exactly as ``csv.writer`` encodes them in a row."""
+    buffer = io.StringIO()
+    csv.writer(buffer, **CSV_DIALECT).writerow(part.values())
+    return buffer.getvalue()[:-1]
 
-    def __init__(self, style: Style, plan: _PricePlan) -> None:
+
+def _json_fragment(part: dict[str, object]) -> str:
+    """The members of ``part`` as orjson writes them inside an object (no braces)."""
+    return orjson.dumps(part).decode()[1:-1]
+
+
+class _Renderer:
+    """Turns blocks into output rows for one output kind.
+
+    Store and item parts are built once per (store) and (item, price version); the
+    per-line tail (bottles, dollars, volume) is built on first use of an (item, price
+    version, bottles) key and cached. ``iowa``/``compact`` yield dicts; ``csv``/``jsonl``
+    yield ready-made lines byte-identical to encoding those dicts with ``csv``/orjson.
+    """
+
+    def __init__(self, output: Output, plan: _PricePlan) -> None:
         cat = catalog()
-        self.style = style
+        self.output = output
         self.items = cat.items
         self.costs = [it.cost_cents for it in cat.items]
         self.new_cost = plan.new_cost
         self.employees = [s.employee_id for s in cat.stores]
-        store_part, item_part = ((_iowa_store, _iowa_item) if style == "iowa"
-                                 else (_compact_store, _compact_item))
-        self.stores = [store_part(s) for s in cat.stores]
-        self.item_parts: list[dict[str, object]] = []
+        iowa = output in ("iowa", "csv")
+        store_part, item_part = (_iowa_store, _iowa_item) if iowa else (_compact_store,
+                                                                         _compact_item)
+        encode: Callable[[dict[str, object]], object] = {
+            "iowa": dict, "compact": dict, "csv": _csv_fragment, "jsonl": _json_fragment,
+        }[output]
+        self.stores = [encode(store_part(s)) for s in cat.stores]
+        self.item_parts: list[object] = []
         for i, it in enumerate(cat.items):
-            base = item_part(it, it.cost_cents)
-            changed = item_part(it, plan.new_cost[i]) if i in plan.new_cost else base
+            base = encode(item_part(it, it.cost_cents))
+            changed = encode(item_part(it, plan.new_cost[i])) if i in plan.new_cost else base
             self.item_parts += [base, changed]
-        self.tails: dict[int, tuple[object, ...]] = {}
+        self.tails: dict[int, object] = {}
+        self.rows = {"iowa": self._iowa_rows, "compact": self._compact_rows,
+                     "csv": self._csv_lines, "jsonl": self._jsonl_lines}[output]
 
-    def tail(self, key: int) -> tuple[object, ...]:
+    def tail(self, key: int) -> object:
         item_version, bottles = key >> BOTTLE_BITS, key & ((1 << BOTTLE_BITS) - 1)
         index, version = divmod(item_version, 2)
         cost = self.new_cost[index] if version else self.costs[index]
         sale = format_cents(bottles * retail_cents(cost))
         liters, gallons = _volume_strings(self.items[index].volume_ml, bottles)
-        if self.style == "iowa":
-            value: tuple[object, ...] = (str(bottles), sale, liters, gallons)
-        else:
+        value: object
+        if self.output == "iowa":
+            value = (str(bottles), sale, liters, gallons)
+        elif self.output == "compact":
             value = (bottles, sale, liters)
+        elif self.output == "csv":
+            value = f"{bottles},{sale},{liters},{gallons}\n"
+        else:
+            value = _json_fragment({"BottlesSold": bottles, "SaleDollars": sale,
+                                    "VolumeSoldLiters": liters})
         self.tails[key] = value
         return value
 
-    def iowa_rows(self, block: _Block, day: str) -> Iterator[dict[str, object]]:
+    def _iowa_rows(self, block: _Block, day: str) -> Iterator[dict[str, object]]:
         tails, parts, keys, pos = self.tails, self.item_parts, block.keys, 0
         for invoice, size, store in zip(block.invoices, block.sizes, block.stores, strict=True):
             prefix, store_part = f"INV-{invoice:08d}", self.stores[store]
@@ -1094,7 +1151,7 @@ class _Renderer:
                        "Sale (Dollars)": t[1], "Volume Sold (Liters)": t[2],
                        "Volume Sold (Gallons)": t[3]}
 
-    def compact_rows(self, block: _Block, day: str) -> Iterator[dict[str, object]]:
+    def _compact_rows(self, block: _Block, day: str) -> Iterator[dict[str, object]]:
         tails, parts, keys, pos = self.tails, self.item_parts, block.keys, 0
         for invoice, size, store in zip(block.invoices, block.sizes, block.stores, strict=True):
             prefix, store_part = f"INV-{invoice:08d}", self.stores[store]
@@ -1107,10 +1164,40 @@ class _Renderer:
                        **parts[key >> BOTTLE_BITS], "BottlesSold": t[0], "SaleDollars": t[1],
                        "VolumeSoldLiters": t[2], "EmployeeID": employee, "State": "IA"}
 
+    def _csv_lines(self, block: _Block, day: str) -> Iterator[str]:
+        tails, parts, keys, pos = self.tails, self.item_parts, block.keys, 0
+        for invoice, size, store in zip(block.invoices, block.sizes, block.stores, strict=True):
+            head = f",{day},{self.stores[store]},"
+            prefix = f"INV-{invoice:08d}"
+            for line in range(1, size + 1):
+                key = keys[pos]
+                pos += 1
+                tail = tails.get(key) or self.tail(key)
+                yield f"{prefix}{LINE_SUFFIX[line]}{head}{parts[key >> BOTTLE_BITS]},{tail}"
+
+    def _jsonl_lines(self, block: _Block, day: str) -> Iterator[str]:
+        tails, parts, keys, pos = self.tails, self.item_parts, block.keys, 0
+        for invoice, size, store in zip(block.invoices, block.sizes, block.stores, strict=True):
+            head = f'","Date":"{day}",{self.stores[store]},'
+            end = f',"EmployeeID":{self.employees[store]},"State":"IA"}}\n'
+            prefix = f'{{"Invoice":"INV-{invoice:08d}'
+            for line in range(1, size + 1):
+                key = keys[pos]
+                pos += 1
+                tail = tails.get(key) or self.tail(key)
+                yield f"{prefix}{LINE_SUFFIX[line]}{head}{parts[key >> BOTTLE_BITS]},{tail}{end}"
+
 
 # ---------------------------------------------------------------------------------------
 # Public API
 # ---------------------------------------------------------------------------------------
+
+
+def _check(rows: int, start: date, end: date) -> None:
+    if rows < 0:
+        raise ValueError(f"rows must be >= 0, got {rows}")
+    if end < start:
+        raise ValueError(f"end {end} is before start {start}")
 
 
 def iter_sales(rows: int, *, seed: int = 42, start: date = DEFAULT_START,
@@ -1120,27 +1207,23 @@ def iter_sales(rows: int, *, seed: int = 42, start: date = DEFAULT_START,
     ``style="iowa"``: keys are ``IOWA_CSV_HEADER``, values strings as in the CSV export.
     ``style="compact"``: the sales app's compact JSON keys (``COMPACT_KEYS``).
     """
-    if rows < 0:
-        raise ValueError(f"rows must be >= 0, got {rows}")
-    if end < start:
-        raise ValueError(f"end {end} is before start {start}")
+    _check(rows, start, end)
     if style not in ("iowa", "compact"):
         raise ValueError(f"unknown style {style!r}")
-    return _generate(rows, seed, start, end, style)
+    return _generate(rows, seed, start, end, style)  # type: ignore[return-value]
 
 
-def _generate(rows: int, seed: int, start: date, end: date,
-              style: Style) -> Iterator[dict[str, object]]:
+def _generate(rows: int, seed: int, start: date, end: date, output: Output) -> Iterator[object]:
     rng = np.random.default_rng(seed)
     tables = _tables()
     plan = _price_plan(rng, start, end)
     per_day = _rows_per_day(rng, rows, start, end)
-    renderer = _Renderer(style, plan)
-    emit = renderer.iowa_rows if style == "iowa" else renderer.compact_rows
+    emit = _Renderer(output, plan).rows
+    iowa_dates = output in ("iowa", "csv")
     next_invoice = FIRST_INVOICE
     for offset in np.flatnonzero(per_day).tolist():
         day = start + timedelta(days=offset)
-        label = day.strftime("%m/%d/%Y") if style == "iowa" else day.isoformat()
+        label = day.strftime("%m/%d/%Y") if iowa_dates else day.isoformat()
         remaining = int(per_day[offset])
         while remaining:
             k = min(remaining, CHUNK_ROWS)
@@ -1155,25 +1238,22 @@ def write_sales(path: Path, rows: int, *, seed: int = 42, fmt: Literal["csv", "j
                 progress: Callable[[int], None] | None = None) -> int:
     """Write ``rows`` sales to ``path``; returns the number of rows written.
 
-    csv: the Iowa export (header row, then rows; ``csv`` module, QUOTE_MINIMAL).
-    jsonl: one compact JSON object per line. ``progress(n)`` is called with the number
-    of rows just written, every few thousand rows.
+    csv: the Iowa export (header row, then rows, as ``csv.writer`` with QUOTE_MINIMAL and
+    ``\n`` line ends writes them); jsonl: one compact JSON object per line (as orjson
+    writes ``iter_sales(style="compact")``). The same sales as ``iter_sales`` with the same
+    arguments. ``progress(n)`` is called with the number of rows just written, every
+    ``PROGRESS_EVERY`` rows and at the end.
     """
     if fmt not in ("csv", "jsonl"):
         raise ValueError(f"unknown format {fmt!r}")
-    path = Path(path)
-    style: Style = "iowa" if fmt == "csv" else "compact"
-    sales = iter_sales(rows, seed=seed, start=start, end=end, style=style)
+    _check(rows, start, end)
+    lines = _generate(rows, seed, start, end, fmt)
     written = 0
-    with path.open("w", newline="", encoding="utf-8") as out:
-        writer = csv.writer(out, quoting=csv.QUOTE_MINIMAL) if fmt == "csv" else None
-        if writer is not None:
-            writer.writerow(IOWA_CSV_HEADER)
-        while batch := list(itertools.islice(sales, 5000)):
-            if writer is not None:
-                writer.writerows(row.values() for row in batch)
-            else:
-                out.write("".join(orjson.dumps(row).decode() + "\n" for row in batch))
+    with Path(path).open("w", newline="", encoding="utf-8") as out:
+        if fmt == "csv":
+            csv.writer(out, **CSV_DIALECT).writerow(IOWA_CSV_HEADER)
+        while batch := list(itertools.islice(lines, PROGRESS_EVERY)):
+            out.write("".join(batch))  # type: ignore[arg-type]
             written += len(batch)
             if progress is not None:
                 progress(len(batch))

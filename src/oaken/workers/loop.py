@@ -46,6 +46,7 @@ class Worker:
         self.consumer = Consumer(consumer_config(settings, self.group))
         self.producer = Producer(producer_config(settings))
         self._errors: list[str] = []
+        self.assignment: set[tuple[str, int]] = set()
 
     # -- lifecycle -----------------------------------------------------------------
     def install_signal_handlers(self) -> None:
@@ -57,7 +58,8 @@ class Worker:
 
     def run(self, *, idle_exit: float | None = None) -> None:
         """Process until stopped (or until idle for ``idle_exit`` seconds)."""
-        self.consumer.subscribe(self.stage.topics)
+        self.consumer.subscribe(self.stage.topics, on_assign=self._assigned,
+                                on_revoke=self._revoked, on_lost=self._revoked)
         wait = 0.05
         idle_since = time.monotonic()
         try:
@@ -73,6 +75,13 @@ class Worker:
         finally:
             self.consumer.close()
             self.producer.flush(10)
+
+    def _assigned(self, _consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        self.assignment |= {(tp.topic, tp.partition) for tp in partitions}
+        log.info("%s: assigned %s", self.stage.name, sorted(self.assignment))
+
+    def _revoked(self, _consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        self.assignment -= {(tp.topic, tp.partition) for tp in partitions}
 
     # -- one batch ------------------------------------------------------------------
     def _triage(self, messages: list[Message]) -> list[Message]:

@@ -1,0 +1,284 @@
+"""The synthetic sales generator: determinism, realism and internal consistency."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from collections import Counter, defaultdict
+from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+
+import orjson
+import pytest
+
+from oaken.sources.files import read_records
+from oaken.sources.generator import (
+    COMPACT_KEYS,
+    COUNTIES,
+    DEFAULT_END,
+    DEFAULT_START,
+    IOWA_CSV_HEADER,
+    catalog,
+    iter_sales,
+    write_sales,
+)
+
+Row = dict[str, object]
+SAMPLE_ROWS = 50_000
+LINE_ID = re.compile(r"^INV-(\d{8})(\d{5})$")
+CENT = Decimal("0.01")
+
+
+def day_of(row: Row) -> date:
+    return datetime.strptime(str(row["Date"]), "%m/%d/%Y").date()
+
+
+def money(value: object) -> Decimal:
+    text = str(value)
+    assert re.fullmatch(r"\d+\.\d\d", text), text
+    return Decimal(text)
+
+
+@pytest.fixture(scope="module")
+def sample() -> list[Row]:
+    return list(iter_sales(SAMPLE_ROWS, seed=42))
+
+
+def test_header_is_the_iowa_export_layout() -> None:
+    assert len(IOWA_CSV_HEADER) == 24
+    assert IOWA_CSV_HEADER[:3] == ["Invoice/Item Number", "Date", "Store Number"]
+    assert IOWA_CSV_HEADER[-4:] == ["Bottles Sold", "Sale (Dollars)", "Volume Sold (Liters)",
+                                    "Volume Sold (Gallons)"]
+
+
+def test_counties_are_the_99_real_ones_in_alphabetical_order() -> None:
+    names = [name for name, _, _ in COUNTIES]
+    assert len(names) == 99
+    assert names == sorted(names)
+    assert (names[0], names[76], names[98]) == ("Adair", "Polk", "Wright")
+
+
+def test_catalog_sizes_and_unique_numbers() -> None:
+    cat = catalog()
+    assert 1400 <= len(cat.stores) <= 1600
+    assert len({s.number for s in cat.stores}) == len(cat.stores)
+    assert all(2000 <= s.number <= 10000 for s in cat.stores)
+    assert all(50001 <= int(s.zip_code) <= 52809 for s in cat.stores)
+    assert len(cat.vendors) >= 300
+    assert len({v.number for v in cat.vendors}) == len(cat.vendors)
+    assert all(v.number > 0 for v in cat.vendors)
+    assert len(cat.categories) >= 40
+    assert len(cat.items) >= 3000
+    assert len({i.number for i in cat.items}) == len(cat.items)
+
+
+def test_items_pack_matches_bottle_size() -> None:
+    packs: dict[int, set[int]] = defaultdict(set)
+    for item in catalog().items:
+        packs[item.volume_ml].add(item.pack)
+    assert packs[50] == {48}
+    assert packs[1750] == {6}
+    assert packs[750] <= {6, 12}
+    assert set(packs) == {50, 100, 200, 375, 750, 1000, 1750}
+
+
+def test_same_arguments_same_rows_and_other_seed_other_rows() -> None:
+    first = list(iter_sales(3000, seed=7))
+    assert first == list(iter_sales(3000, seed=7))
+    other = list(iter_sales(3000, seed=8))
+    assert len(other) == 3000
+    assert first != other
+    assert sum(a != b for a, b in zip(first, other, strict=True)) > 2900
+
+
+def test_exact_row_count_and_arguments_checked() -> None:
+    assert list(iter_sales(0)) == []
+    assert len(list(iter_sales(1))) == 1
+    assert len(list(iter_sales(777, start=date(2025, 12, 25), end=date(2025, 12, 25)))) == 777
+    with pytest.raises(ValueError, match="rows"):
+        iter_sales(-1)
+    with pytest.raises(ValueError, match="before"):
+        iter_sales(10, start=date(2025, 2, 1), end=date(2025, 1, 1))
+
+
+def test_sample_covers_stores_counties_vendors_categories_items(sample: list[Row]) -> None:
+    assert len(sample) == SAMPLE_ROWS
+    assert set(sample[0]) == set(IOWA_CSV_HEADER)
+    assert list(sample[0]) == IOWA_CSV_HEADER
+    assert len({r["Store Number"] for r in sample}) >= 1000
+    assert len({r["County"] for r in sample}) == 99
+    assert {int(str(r["County Number"])) for r in sample} == set(range(1, 100))
+    assert len({r["Vendor Number"] for r in sample}) >= 200
+    assert len({r["Category"] for r in sample}) >= 30
+    assert len({r["Item Number"] for r in sample}) >= 1000
+
+
+def test_county_number_matches_county_name(sample: list[Row]) -> None:
+    expected = {str(n): name.upper() for n, (name, _, _) in enumerate(COUNTIES, start=1)}
+    assert all(expected[str(r["County Number"])] == r["County"] for r in sample)
+
+
+def test_money_and_volume_are_exact(sample: list[Row]) -> None:
+    for row in sample:
+        cost, retail = money(row["State Bottle Cost"]), money(row["State Bottle Retail"])
+        bottles = int(str(row["Bottles Sold"]))
+        assert retail == (cost * Decimal("1.5")).quantize(CENT, ROUND_HALF_UP)
+        assert 1 <= bottles <= 96
+        assert money(row["Sale (Dollars)"]) == bottles * retail
+        liters = Decimal(bottles * int(str(row["Bottle Volume (ml)"]))) / 1000
+        assert money(row["Volume Sold (Liters)"]) == liters.quantize(CENT, ROUND_HALF_UP)
+        gallons = (liters * Decimal("0.264172")).quantize(CENT, ROUND_HALF_UP)
+        assert money(row["Volume Sold (Gallons)"]) == gallons
+
+
+def test_bottles_mostly_small_sometimes_cases(sample: list[Row]) -> None:
+    bottles = Counter(int(str(r["Bottles Sold"])) for r in sample)
+    small = sum(n for b, n in bottles.items() if b <= 12)
+    assert small / len(sample) > 0.9
+    assert bottles[1] > bottles[5]
+    assert bottles[24] + bottles[48] > 0
+
+
+def test_invoice_line_ids_unique_and_invoices_well_formed(sample: list[Row]) -> None:
+    ids = [str(r["Invoice/Item Number"]) for r in sample]
+    assert len(set(ids)) == len(ids)
+    invoices: dict[str, list[Row]] = defaultdict(list)
+    previous = 0
+    for row in sample:
+        match = LINE_ID.match(str(row["Invoice/Item Number"]))
+        assert match, row["Invoice/Item Number"]
+        number = int(match.group(1))
+        assert number >= previous  # invoice numbers increase with time
+        previous = number
+        invoices[match.group(1)].append(row)
+    sizes = Counter(len(lines) for lines in invoices.values())
+    assert set(sizes) <= set(range(1, 13))
+    assert len(sizes) == 12
+    for number, lines in invoices.items():
+        assert len({(r["Store Number"], r["Date"]) for r in lines}) == 1
+        assert [str(r["Invoice/Item Number"])[-5:] for r in lines] == [
+            f"{n:05d}" for n in range(1, len(lines) + 1)]
+        assert len({r["Item Number"] for r in lines}) == len(lines), number
+
+
+def test_dates_sorted_and_in_range(sample: list[Row]) -> None:
+    days = [day_of(r) for r in sample]
+    assert days == sorted(days)
+    assert days[0] >= DEFAULT_START
+    assert days[-1] <= DEFAULT_END
+    assert days[0] < date(2024, 1, 10)
+    assert days[-1] > date(2026, 10, 20)
+    march = [day_of(r) for r in iter_sales(2000, start=date(2025, 3, 1), end=date(2025, 3, 31))]
+    assert march == sorted(march)
+    assert march[0] >= date(2025, 3, 1)
+    assert march[-1] <= date(2025, 3, 31)
+
+
+def test_weekly_pattern(sample: list[Row]) -> None:
+    by_weekday = Counter(day_of(r).weekday() for r in sample)
+    for weekday in range(4):
+        assert by_weekday[weekday] > 5 * by_weekday[5]
+    assert by_weekday[4] > by_weekday[5] > by_weekday[6]
+    assert by_weekday[6] < 0.005 * len(sample)
+
+
+def test_december_busier_than_june_and_growth(sample: list[Row]) -> None:
+    days = Counter(day_of(r) for r in sample)
+    december = sum(n for d, n in days.items() if d.month == 12) / (31 * 2)
+    june = sum(n for d, n in days.items() if d.month == 6) / (30 * 3)
+    assert december > 1.2 * june
+    christmas_week = sum(n for d, n in days.items() if d.month == 12 and 15 <= d.day <= 23)
+    early_december = sum(n for d, n in days.items() if d.month == 12 and 1 <= d.day <= 9)
+    assert christmas_week > early_december
+    assert all(n == 0 for d, n in days.items() if (d.month, d.day) == (12, 25))
+    years = Counter(d.year for d in days.elements())
+    assert years[2025] > 1.08 * years[2024]
+
+
+def test_heavy_tailed_popularity(sample: list[Row]) -> None:
+    items = Counter(r["Item Description"] for r in sample).most_common()
+    categories = Counter(r["Category Name"] for r in sample).most_common()
+    assert items[0][0] == "FIREBALL CINNAMON WHISKEY"
+    assert sum(n for _, n in items[:10]) > 0.2 * len(sample)
+    assert items[0][1] > 20 * items[len(items) // 2][1]
+    assert categories[0][0] == "AMERICAN VODKAS"
+    assert categories[0][1] > 0.1 * len(sample)
+
+
+def test_price_changes_apply_from_their_day(sample: list[Row]) -> None:
+    seen: dict[object, dict[Decimal, list[date]]] = defaultdict(lambda: defaultdict(list))
+    for row in sample:
+        seen[row["Item Number"]][money(row["State Bottle Cost"])].append(day_of(row))
+    changed = {item: prices for item, prices in seen.items() if len(prices) > 1}
+    assert 5 <= len(changed) <= 0.06 * len(seen)
+    for prices in changed.values():
+        assert len(prices) == 2
+        old, new = sorted(prices, key=lambda p: min(prices[p]))
+        assert max(prices[old]) < min(prices[new])
+        assert Decimal("1.02") <= new / old <= Decimal("1.08")
+
+
+def test_iowa_and_compact_styles_describe_the_same_sales() -> None:
+    iowa = list(iter_sales(4000, seed=3))
+    compact = list(iter_sales(4000, seed=3, style="compact"))
+    assert list(compact[0]) == COMPACT_KEYS
+    json.dumps(compact)  # JSON-serialisable as is
+    pairs = {"Invoice": "Invoice/Item Number", "StoreName": "Store Name", "Address": "Address",
+             "City": "City", "ZipCode": "Zip Code", "County": "County",
+             "CategoryName": "Category Name", "VendorName": "Vendor Name",
+             "ItemDescription": "Item Description", "BottleCost": "State Bottle Cost",
+             "BottleRetail": "State Bottle Retail", "SaleDollars": "Sale (Dollars)",
+             "VolumeSoldLiters": "Volume Sold (Liters)", "StoreNumber": "Store Number",
+             "CountyNumber": "County Number", "Category": "Category",
+             "VendorNumber": "Vendor Number", "ItemNumber": "Item Number", "Pack": "Pack",
+             "BottleVolumeML": "Bottle Volume (ml)", "BottlesSold": "Bottles Sold"}
+    for a, b in zip(iowa, compact, strict=True):
+        assert {k: str(b[k]) for k in pairs} == {k: a[v] for k, v in pairs.items()}
+        assert date.fromisoformat(str(b["Date"])) == day_of(a)
+        assert isinstance(b["StoreNumber"], int)
+        assert isinstance(b["BottlesSold"], int)
+        assert b["State"] == "IA"
+    employees: dict[object, set[object]] = defaultdict(set)
+    for b in compact:
+        employees[b["StoreNumber"]].add(b["EmployeeID"])
+    assert all(len(ids) == 1 for ids in employees.values())
+    assert {e for ids in employees.values() for e in ids} <= set(range(1, 13))
+
+
+def test_write_sales_csv_round_trips_through_read_records(tmp_path: Path) -> None:
+    path = tmp_path / "sales.csv"
+    calls: list[int] = []
+    assert write_sales(path, 12_000, seed=5, progress=calls.append) == 12_000
+    assert sum(calls) == 12_000
+    assert len(calls) >= 2
+    expected = list(iter_sales(12_000, seed=5))
+    assert list(read_records(path)) == expected
+    # byte for byte what the csv module writes for those rows
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer, quoting=csv.QUOTE_MINIMAL, lineterminator="\n")
+    writer.writerow(IOWA_CSV_HEADER)
+    writer.writerows(row.values() for row in expected)
+    assert path.read_bytes() == buffer.getvalue().encode("utf-8")
+    assert b'"SAZERAC COMPANY  INC"' not in path.read_bytes()  # quoted only when needed
+
+
+def test_write_sales_jsonl_is_compact_json(tmp_path: Path) -> None:
+    path = tmp_path / "sales.jsonl"
+    calls: list[int] = []
+    assert write_sales(path, 6000, seed=5, fmt="jsonl", progress=calls.append) == 6000
+    assert sum(calls) == 6000
+    lines = path.read_text(encoding="utf-8").splitlines()
+    expected = list(iter_sales(6000, seed=5, style="compact"))
+    assert [json.loads(line) for line in lines] == expected
+    assert path.read_bytes() == b"".join(orjson.dumps(row) + b"\n" for row in expected)
+    assert list(read_records(path)) == expected
+
+
+def test_write_sales_checks_arguments(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="format"):
+        write_sales(tmp_path / "x.parquet", 10, fmt="parquet")  # type: ignore[arg-type]
+    assert write_sales(tmp_path / "empty.csv", 0) == 0
+    assert (tmp_path / "empty.csv").read_text() == ",".join(IOWA_CSV_HEADER) + "\n"
