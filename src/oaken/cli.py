@@ -17,6 +17,7 @@ from typing import Annotated
 import typer
 from pydantic import ValidationError
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -286,7 +287,7 @@ def main() -> None:
     try:
         app()
     except OakenError as problem:
-        err.print(f"[red]error[/]: {problem}", highlight=False)
+        err.print(f"[red]error[/]: {escape(str(problem))}", highlight=False, soft_wrap=True)
         sys.exit(1)
     except KeyboardInterrupt:
         sys.exit(130)

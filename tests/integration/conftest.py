@@ -114,7 +114,7 @@ def read_topic(settings: Settings, topic: str, *, timeout: float = 20.0) -> list
         consumer.close()
 
 
-def wait_until(predicate, *, timeout: float = 120.0, interval: float = 0.25) -> None:  # noqa: ANN001
+def wait_until(predicate, *, timeout: float = 120.0, interval: float = 0.25) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if predicate():

@@ -120,7 +120,7 @@ def test_a_worker_survives_the_database_going_away_briefly(settings, running) ->
     original = orders.stage.handle
     calls = {"n": 0}
 
-    def flaky(connection, messages):  # noqa: ANN001, ANN202
+    def flaky(connection, messages):
         calls["n"] += 1
         if calls["n"] == 1:
             from sqlalchemy.exc import OperationalError

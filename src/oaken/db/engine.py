@@ -58,7 +58,7 @@ def wait_for_database(engine: Engine, *, timeout: float = 30.0) -> None:
             return
         except (OperationalError, SQLAlchemyDatabaseError) as problem:
             if time.monotonic() >= deadline:
-                reason = str(problem.orig or problem).splitlines()[0]
+                reason = " ".join(str(problem.orig or problem).split())[:300]
                 raise DatabaseError(
                     f"database {safe_url(str(engine.url))} unreachable: {reason}"
                 ) from None
