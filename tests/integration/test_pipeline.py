@@ -63,8 +63,9 @@ def test_price_change_updates_the_product_and_each_sale_keeps_its_price(
     assert before["ItemNumber"] == after["ItemNumber"] == late_old["ItemNumber"]
     running.start("orders", "shipping", "accounting")
     for record in (before, after, late_old):  # one at a time, in this order
+        recorded = counts(running.engine)["sales"]
         publish(settings, [record])
-        wait_until(lambda n=counts(running.engine)["sales"]: counts(running.engine)["sales"] > n)
+        wait_until(lambda n=recorded: counts(running.engine)["sales"] > n)
     with running.engine.connect() as connection:
         product = connection.execute(text(
             "SELECT bottle_cost, bottle_retail, price_date FROM products WHERE item_id = :i"),

@@ -128,6 +128,8 @@ def test_each_required_field_is_named_when_missing(field: str, alias: str) -> No
     ({"ItemNumber": "12a"}, "item_id: expected a whole number"),
     ({"VendorNumber": 1.5}, "vendor_id: expected a whole number"),
     ({"Invoice": ""}, "invoice_line_id: required"),
+    ({"Invoice": 0.0}, "invoice_line_id: must be text or a positive integer, got float"),
+    ({"Invoice": -3}, "invoice_line_id: must be text or a positive integer"),
     ({"Invoice": "x" * 65}, "invoice_line_id: longer than 64 characters"),
     ({"StoreName": "y" * 256}, "store_name: longer than 255 characters"),
     ({"Date": "2011-12-31"}, "sale_date: before 2012-01-01"),

@@ -93,6 +93,17 @@ def _text(value: object) -> str | None:
     return text or None
 
 
+def _line_id(value: object) -> str | None:
+    """A string, or a positive whole number sent as a JSON number."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        if value <= 0:
+            raise _Invalid(f"must be text or a positive integer, got {_show(value)}")
+        return str(value)
+    if value is not None and not isinstance(value, str):
+        raise _Invalid(f"must be text or a positive integer, got {type(value).__name__}")
+    return _text(value)
+
+
 def _number_text(value: int | float) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
@@ -198,7 +209,7 @@ def _date(value: object) -> date | None:
 
 
 _PARSERS: dict[str, Callable[[object], Any]] = {
-    "invoice_line_id": _text,
+    "invoice_line_id": _line_id,
     "sale_date": _date,
     "store_id": _id,
     "store_name": _text,

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import sqlite3
 import time
+from datetime import date, datetime
+from decimal import Decimal
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event, text
@@ -11,6 +14,14 @@ from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.exc import DatabaseError as SQLAlchemyDatabaseError
 
 from oaken.errors import DatabaseError
+
+
+# Values bound straight to sqlite3 (see oaken.db.writes.insert_rows) are stored exactly
+# as SQLAlchemy's SQLite types store them: money through NUMERIC affinity, dates and
+# timestamps as ISO text.
+sqlite3.register_adapter(Decimal, str)
+sqlite3.register_adapter(date, date.isoformat)
+sqlite3.register_adapter(datetime, lambda value: value.isoformat(" "))
 
 
 def make_engine(url: str) -> Engine:
