@@ -39,7 +39,7 @@ wrong_number = (always_wrong | st.integers(-(2**63), -1)
 
 
 @st.composite
-def broken_record(draw) -> bytes:  # noqa: ANN001
+def broken_record(draw) -> bytes:
     record: dict[object, object] = sale(draw(st.integers(min_value=0, max_value=10**6)))
     if draw(st.booleans()):
         extra = draw(st.text(max_size=30).filter(lambda k: k not in ALIASES))

@@ -15,7 +15,6 @@ from sqlalchemy.exc import DatabaseError as SQLAlchemyDatabaseError
 
 from oaken.errors import DatabaseError
 
-
 # Values bound straight to sqlite3 (see oaken.db.writes.insert_rows) are stored exactly
 # as SQLAlchemy's SQLite types store them: money through NUMERIC affinity, dates and
 # timestamps as ISO text.
