@@ -83,6 +83,11 @@ def _show(value: object) -> str:
 
 
 def _text(value: object) -> str | None:
+    if type(value) is str:  # the common case, first
+        text = value.strip()
+        if len(text) <= MAX_TEXT:
+            return text or None
+        raise _Invalid(f"longer than {MAX_TEXT} characters ({len(text)})")
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, str | int | float):
@@ -111,6 +116,10 @@ def _number_text(value: int | float) -> str:
 
 
 def _int(value: object) -> int | None:
+    if type(value) is int:  # the common case, first
+        if abs(value) > MAX_INT:
+            raise _Invalid(f"out of range ({value})")
+        return value
     if value is None or value == "":
         return None
     if isinstance(value, bool):
@@ -157,6 +166,16 @@ def _count(value: object) -> int | None:
 
 
 def _money(value: object) -> Decimal | None:
+    if type(value) is str and 0 < len(value) <= 16 and "$" not in value and "," not in value:
+        try:  # the common case, first: a plain decimal string
+            amount = Decimal(value)
+        except InvalidOperation:
+            pass
+        else:
+            if amount.is_finite():
+                amount = amount.quantize(CENT, rounding=ROUND_HALF_UP)
+                if abs(amount) <= MAX_MONEY:
+                    return amount
     if value is None or value == "":
         return None
     if isinstance(value, bool):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from functools import lru_cache
 import time
 from datetime import date, datetime
 from decimal import Decimal
@@ -20,7 +21,7 @@ from oaken.errors import DatabaseError
 # timestamps as ISO text.
 sqlite3.register_adapter(Decimal, str)
 sqlite3.register_adapter(date, date.isoformat)
-sqlite3.register_adapter(datetime, lambda value: value.isoformat(" "))
+sqlite3.register_adapter(datetime, lru_cache(maxsize=64)(lambda value: value.isoformat(" ")))
 
 
 def make_engine(url: str) -> Engine:

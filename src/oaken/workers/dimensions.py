@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC, datetime
+from operator import attrgetter
 
 from sqlalchemy import Connection, Table, select
 
@@ -37,6 +38,11 @@ _SPECS: dict[str, tuple[Table, str, tuple[str, ...], tuple[str, ...]]] = {
          "bottle_cost", "bottle_retail", "sale_date"),
     ),
 }
+_GETTERS = [
+    (name, attrgetter(spec[1]), attrgetter(*spec[3]) if len(spec[3]) > 1
+     else (lambda sale, a=spec[3][0]: (getattr(sale, a),)))
+    for name, spec in _SPECS.items()
+]
 _PRICE_FIELDS = 5  # products: index of bottle_cost, then bottle_retail, then price_date
 _ORDER = ("categories", "vendors", "stores", "products")
 
@@ -65,13 +71,15 @@ class DimensionCache:
         self._pending = pending = {name: {} for name in _ORDER}
         new_employees: set[int] = set()
         for sale in sorted(sales, key=_by_date):
-            for name in _ORDER:
-                _, key, _, attrs = _SPECS[name]
-                ident = getattr(sale, key if name != "products" else "item_id")
+            for name, key_of, attrs_of in _GETTERS:
+                ident = key_of(sale)
                 if ident is None:
                     continue
+                new = attrs_of(sale)
                 known = pending[name].get(ident) or self.rows[name].get(ident)
-                merged = _merge(name, known, tuple(getattr(sale, a) for a in attrs))
+                if new == known:  # the hot path: nothing changed
+                    continue
+                merged = _merge(name, known, new)
                 if merged != known:
                     pending[name][ident] = merged
             if sale.employee_id is not None and sale.employee_id not in self.employees:
