@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import sqlite3
-from functools import lru_cache
 import time
 from datetime import date, datetime
 from decimal import Decimal
+from functools import lru_cache
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event, text
