@@ -25,8 +25,11 @@ from sqlalchemy import (
     Numeric,
     String,
 )
+from sqlalchemy.dialects import mysql
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+#: naive UTC; microseconds on MySQL/MariaDB too (their DATETIME keeps whole seconds)
+Timestamp = DateTime().with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")
 Money = Numeric(12, 2, asdecimal=True)
 LedgerMoney = Numeric(14, 2, asdecimal=True)
 Text = String(255)
@@ -54,21 +57,21 @@ class Store(Base):
     county_number: Mapped[int | None] = mapped_column(Integer)
     county: Mapped[str | None] = mapped_column(Text)
     state: Mapped[str | None] = mapped_column(Text)
-    updated_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    updated_at: Mapped[datetime] = mapped_column(Timestamp, index=True)
 
 
 class Vendor(Base):
     __tablename__ = "vendors"
     vendor_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     vendor_name: Mapped[str | None] = mapped_column(Text)
-    updated_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    updated_at: Mapped[datetime] = mapped_column(Timestamp, index=True)
 
 
 class Category(Base):
     __tablename__ = "categories"
     category_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     category_name: Mapped[str | None] = mapped_column(Text)
-    updated_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    updated_at: Mapped[datetime] = mapped_column(Timestamp, index=True)
 
 
 class Product(Base):
@@ -84,7 +87,7 @@ class Product(Base):
     bottle_cost: Mapped[Decimal | None] = mapped_column(Money)
     bottle_retail: Mapped[Decimal | None] = mapped_column(Money)
     price_date: Mapped[date | None] = mapped_column(Date, comment="sale date of the current price")
-    updated_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    updated_at: Mapped[datetime] = mapped_column(Timestamp, index=True)
 
 
 class Position(Base):
@@ -92,7 +95,7 @@ class Position(Base):
     position_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     title: Mapped[str] = mapped_column(Text)
     department: Mapped[str] = mapped_column(Text)
-    updated_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    updated_at: Mapped[datetime] = mapped_column(Timestamp, index=True)
 
 
 class Employee(Base):
@@ -102,7 +105,7 @@ class Employee(Base):
     last_name: Mapped[str | None] = mapped_column(Text)
     position_id: Mapped[int | None] = mapped_column(ForeignKey("positions.position_id"))
     hired_on: Mapped[date | None] = mapped_column(Date)
-    updated_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    updated_at: Mapped[datetime] = mapped_column(Timestamp, index=True)
 
 
 class Sale(Base):
@@ -127,7 +130,7 @@ class Sale(Base):
     state: Mapped[str | None] = mapped_column(Text)
     content_hash: Mapped[str] = mapped_column(String(32))
     published: Mapped[bool] = mapped_column(Boolean, default=False)
-    updated_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    updated_at: Mapped[datetime] = mapped_column(Timestamp, index=True)
 
 
 class Shipment(Base):
@@ -139,7 +142,7 @@ class Shipment(Base):
     ship_date: Mapped[date] = mapped_column(Date)
     shipping_cost: Mapped[Decimal] = mapped_column(Money)
     published: Mapped[bool] = mapped_column(Boolean, default=False)
-    updated_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    updated_at: Mapped[datetime] = mapped_column(Timestamp, index=True)
 
 
 class Account(Base):
@@ -147,7 +150,7 @@ class Account(Base):
     account_code: Mapped[str] = mapped_column(String(8), primary_key=True)
     account_name: Mapped[str] = mapped_column(Text)
     account_type: Mapped[str] = mapped_column(String(16))
-    updated_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    updated_at: Mapped[datetime] = mapped_column(Timestamp, index=True)
 
 
 class JournalEntry(Base):
@@ -159,7 +162,7 @@ class JournalEntry(Base):
     source: Mapped[str] = mapped_column(String(16))
     invoice_line_id: Mapped[str] = mapped_column(String(64), index=True)
     memo: Mapped[str | None] = mapped_column(Text)
-    updated_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    updated_at: Mapped[datetime] = mapped_column(Timestamp, index=True)
 
 
 class JournalLine(Base):
@@ -176,7 +179,7 @@ class JournalLine(Base):
     )
     debit: Mapped[Decimal] = mapped_column(LedgerMoney)
     credit: Mapped[Decimal] = mapped_column(LedgerMoney)
-    updated_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    updated_at: Mapped[datetime] = mapped_column(Timestamp, index=True)
 
 
 stores = Store.__table__

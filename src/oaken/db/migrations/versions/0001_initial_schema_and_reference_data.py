@@ -11,8 +11,11 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects import mysql
 
 from oaken.db.reference import ACCOUNTS, EMPLOYEES, POSITIONS
+
+TIMESTAMP = sa.DateTime().with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")
 
 revision = '0001'
 down_revision = None
@@ -26,7 +29,7 @@ def upgrade() -> None:
     sa.Column('account_code', sa.String(length=8), nullable=False),
     sa.Column('account_name', sa.String(length=255), nullable=False),
     sa.Column('account_type', sa.String(length=16), nullable=False),
-    sa.Column('updated_at', sa.DateTime(), nullable=False),
+    sa.Column('updated_at', TIMESTAMP, nullable=False),
     sa.PrimaryKeyConstraint('account_code', name=op.f('pk_accounts'))
     )
     with op.batch_alter_table('accounts', schema=None) as batch_op:
@@ -35,7 +38,7 @@ def upgrade() -> None:
     op.create_table('categories',
     sa.Column('category_id', sa.Integer(), autoincrement=False, nullable=False),
     sa.Column('category_name', sa.String(length=255), nullable=True),
-    sa.Column('updated_at', sa.DateTime(), nullable=False),
+    sa.Column('updated_at', TIMESTAMP, nullable=False),
     sa.PrimaryKeyConstraint('category_id', name=op.f('pk_categories'))
     )
     with op.batch_alter_table('categories', schema=None) as batch_op:
@@ -47,7 +50,7 @@ def upgrade() -> None:
     sa.Column('source', sa.String(length=16), nullable=False),
     sa.Column('invoice_line_id', sa.String(length=64), nullable=False),
     sa.Column('memo', sa.String(length=255), nullable=True),
-    sa.Column('updated_at', sa.DateTime(), nullable=False),
+    sa.Column('updated_at', TIMESTAMP, nullable=False),
     sa.PrimaryKeyConstraint('entry_id', name=op.f('pk_journal_entries'))
     )
     with op.batch_alter_table('journal_entries', schema=None) as batch_op:
@@ -58,7 +61,7 @@ def upgrade() -> None:
     sa.Column('position_id', sa.Integer(), autoincrement=False, nullable=False),
     sa.Column('title', sa.String(length=255), nullable=False),
     sa.Column('department', sa.String(length=255), nullable=False),
-    sa.Column('updated_at', sa.DateTime(), nullable=False),
+    sa.Column('updated_at', TIMESTAMP, nullable=False),
     sa.PrimaryKeyConstraint('position_id', name=op.f('pk_positions'))
     )
     with op.batch_alter_table('positions', schema=None) as batch_op:
@@ -73,7 +76,7 @@ def upgrade() -> None:
     sa.Column('county_number', sa.Integer(), nullable=True),
     sa.Column('county', sa.String(length=255), nullable=True),
     sa.Column('state', sa.String(length=255), nullable=True),
-    sa.Column('updated_at', sa.DateTime(), nullable=False),
+    sa.Column('updated_at', TIMESTAMP, nullable=False),
     sa.PrimaryKeyConstraint('store_id', name=op.f('pk_stores'))
     )
     with op.batch_alter_table('stores', schema=None) as batch_op:
@@ -82,7 +85,7 @@ def upgrade() -> None:
     op.create_table('vendors',
     sa.Column('vendor_id', sa.Integer(), autoincrement=False, nullable=False),
     sa.Column('vendor_name', sa.String(length=255), nullable=True),
-    sa.Column('updated_at', sa.DateTime(), nullable=False),
+    sa.Column('updated_at', TIMESTAMP, nullable=False),
     sa.PrimaryKeyConstraint('vendor_id', name=op.f('pk_vendors'))
     )
     with op.batch_alter_table('vendors', schema=None) as batch_op:
@@ -94,7 +97,7 @@ def upgrade() -> None:
     sa.Column('last_name', sa.String(length=255), nullable=True),
     sa.Column('position_id', sa.Integer(), nullable=True),
     sa.Column('hired_on', sa.Date(), nullable=True),
-    sa.Column('updated_at', sa.DateTime(), nullable=False),
+    sa.Column('updated_at', TIMESTAMP, nullable=False),
     sa.ForeignKeyConstraint(['position_id'], ['positions.position_id'], name=op.f('fk_employees_position_id_positions')),
     sa.PrimaryKeyConstraint('employee_id', name=op.f('pk_employees'))
     )
@@ -106,7 +109,7 @@ def upgrade() -> None:
     sa.Column('account_code', sa.String(length=8), nullable=False),
     sa.Column('debit', sa.Numeric(precision=14, scale=2), nullable=False),
     sa.Column('credit', sa.Numeric(precision=14, scale=2), nullable=False),
-    sa.Column('updated_at', sa.DateTime(), nullable=False),
+    sa.Column('updated_at', TIMESTAMP, nullable=False),
     sa.CheckConstraint('debit = 0 OR credit = 0', name=op.f('ck_journal_lines_one_side')),
     sa.CheckConstraint('debit >= 0 AND credit >= 0', name=op.f('ck_journal_lines_non_negative')),
     sa.ForeignKeyConstraint(['account_code'], ['accounts.account_code'], name=op.f('fk_journal_lines_account_code_accounts')),
@@ -126,7 +129,7 @@ def upgrade() -> None:
     sa.Column('bottle_cost', sa.Numeric(precision=12, scale=2), nullable=True),
     sa.Column('bottle_retail', sa.Numeric(precision=12, scale=2), nullable=True),
     sa.Column('price_date', sa.Date(), nullable=True, comment='sale date of the current price'),
-    sa.Column('updated_at', sa.DateTime(), nullable=False),
+    sa.Column('updated_at', TIMESTAMP, nullable=False),
     sa.ForeignKeyConstraint(['category_id'], ['categories.category_id'], name=op.f('fk_products_category_id_categories')),
     sa.ForeignKeyConstraint(['vendor_id'], ['vendors.vendor_id'], name=op.f('fk_products_vendor_id_vendors')),
     sa.PrimaryKeyConstraint('item_id', name=op.f('pk_products'))
@@ -153,7 +156,7 @@ def upgrade() -> None:
     sa.Column('state', sa.String(length=255), nullable=True),
     sa.Column('content_hash', sa.String(length=32), nullable=False),
     sa.Column('published', sa.Boolean(), nullable=False),
-    sa.Column('updated_at', sa.DateTime(), nullable=False),
+    sa.Column('updated_at', TIMESTAMP, nullable=False),
     sa.ForeignKeyConstraint(['employee_id'], ['employees.employee_id'], name=op.f('fk_sales_employee_id_employees')),
     sa.ForeignKeyConstraint(['item_id'], ['products.item_id'], name=op.f('fk_sales_item_id_products')),
     sa.ForeignKeyConstraint(['store_id'], ['stores.store_id'], name=op.f('fk_sales_store_id_stores')),
@@ -169,7 +172,7 @@ def upgrade() -> None:
     sa.Column('ship_date', sa.Date(), nullable=False),
     sa.Column('shipping_cost', sa.Numeric(precision=12, scale=2), nullable=False),
     sa.Column('published', sa.Boolean(), nullable=False),
-    sa.Column('updated_at', sa.DateTime(), nullable=False),
+    sa.Column('updated_at', TIMESTAMP, nullable=False),
     sa.ForeignKeyConstraint(['invoice_line_id'], ['sales.invoice_line_id'], name=op.f('fk_shipments_invoice_line_id_sales')),
     sa.PrimaryKeyConstraint('invoice_line_id', name=op.f('pk_shipments'))
     )
