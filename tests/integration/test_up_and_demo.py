@@ -18,7 +18,7 @@ from tests.integration.conftest import free_port, wait_until
 from tests.integration.invariants import drained
 
 
-def user_env(tmp_path) -> dict[str, str]:  # noqa: ANN001
+def user_env(tmp_path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("OAKEN_")}
     env.update({"OAKEN_HOME": str(tmp_path / ".oaken"), "OAKEN_BROKER_PORT": str(free_port()),
                 "OAKEN_API_PORT": str(free_port())})
