@@ -130,3 +130,22 @@ def test_money_in_status_is_exact(env, tmp_path, database_url) -> None:
     report = json.loads(invoke(env, "status", "--json").stdout)
     assert Decimal(report["ledger_imbalance"]) == Decimal("0.00")
     assert report["receivable_gap"] == "0.00"
+
+
+def test_replay_publishes_files_and_synthetic_sales(env, settings, tmp_path) -> None:
+    from oaken.bus.topics import Topics
+    from tests.integration.conftest import read_topic
+
+    path = tmp_path / "sales.jsonl"
+    path.write_text("\n".join([orjson.dumps(sale(1)).decode(), "{broken", "",
+                               orjson.dumps(sale(2)).decode()]) + "\n")
+    result = invoke(env, "replay", str(path))
+    assert result.exit_code == 0, result.output
+    assert "published 3 messages" in result.output
+    result = invoke(env, "replay", "--synthetic", "250", "--rate", "5000")
+    assert result.exit_code == 0 and "published 250 messages" in result.output
+    messages = read_topic(settings, Topics(settings.topic_prefix).sales_raw)
+    assert len(messages) == 253
+    assert b"{broken" in {m.value() for m in messages}  # published as is, to be dead-lettered
+    neither = runner.invoke(app, ["replay"], env=env)
+    assert str(neither.exception) == "give either a PATH or --synthetic N"
