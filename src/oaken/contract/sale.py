@@ -20,6 +20,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from operator import attrgetter
 from typing import Any
 
 import orjson
@@ -292,10 +293,8 @@ class Sale:
 
     def content_hash(self) -> str:
         """A fingerprint of everything the sale says; equal hashes mean identical sales."""
-        text = "\x1f".join(
-            "" if part is None else str(part) for part in map(self.__getattribute__, _SLOTS)
-        )
-        return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+        text = orjson.dumps(_all_fields(self), default=str)
+        return hashlib.blake2b(text, digest_size=16).hexdigest()
 
     def to_dict(self) -> dict[str, object]:
         """Canonical JSON-ready form (money and dates as strings)."""
@@ -309,6 +308,10 @@ class Sale:
 
 
 _SLOTS: tuple[str, ...] = Sale.__slots__
+_all_fields = attrgetter(*_SLOTS)
+_ALIAS_SPEC: dict[str, tuple[str, Callable[[object], Any]]] = {
+    alias: (field, _PARSERS[field]) for alias, field in _ALIAS_TO_FIELD.items()
+}
 
 
 def parse_sale(record: object, *, today: date | None = None) -> Sale:
@@ -321,24 +324,25 @@ def parse_sale(record: object, *, today: date | None = None) -> Sale:
     values: dict[str, object] = {}
     errors: list[str] = []
     for key, raw in record.items():
-        field = _ALIAS_TO_FIELD.get(key) if isinstance(key, str) else None
-        if field is None or field in values:
+        spec = _ALIAS_SPEC.get(key) if type(key) is str else None
+        if spec is None:
+            continue
+        field, parse = spec
+        if field in values:
             continue
         try:
-            parsed = _PARSERS[field](raw)
+            values[field] = parse(raw)
         except _Invalid as problem:
             errors.append(f"{field}: {problem}")
             values[field] = None
-            continue
-        if parsed is not None:
-            values[field] = parsed
     for field in REQUIRED:
         if values.get(field) is None and not any(e.startswith(field + ":") for e in errors):
             errors.append(f"{field}: required")
     errors.extend(_check_meaning(values, today or datetime.now(UTC).date()))
     if errors:
         raise ContractError(errors)
-    values = {k: v for k, v in values.items() if v is not None}
+    if values.get("state") is None:
+        values.pop("state", None)
     return Sale(**values)  # type: ignore[arg-type]
 
 
