@@ -144,12 +144,10 @@ def _wait_for_ledger(settings: Settings, engine, before: dict[str, int], accepte
 
 
 def _run_analytics(settings: Settings, console: Console):
-    try:
-        from oaken.analytics.runner import run_analytics
-    except ImportError:
-        console.print("[yellow]analytics not installed in this build: skipped[/]")
-        return None
-    return run_analytics(settings)
+    from oaken.analytics.runner import run_analytics
+
+    with console.status("analytics: extract/load, dbt build, forecasts …"):
+        return run_analytics(settings)
 
 
 def _summary(settings: Settings, engine, console: Console, *, sales: int, accepted: int,
@@ -175,7 +173,7 @@ def _summary(settings: Settings, engine, console: Console, *, sales: int, accept
     table.add_row("dead letters", f"{len(dead):,}")
     table.add_row("database", settings.database_url)
     if analytics is not None:
-        for key, value in _analytics_rows(analytics):
+        for key, value in _analytics_rows(settings, analytics):
             table.add_row(key, value)
     table.add_row("dashboard", f"oaken dashboard → http://127.0.0.1:{settings.dashboard_port}")
     console.print(table)
@@ -183,9 +181,27 @@ def _summary(settings: Settings, engine, console: Console, *, sales: int, accept
         raise OakenError(f"ledger does not reconcile: imbalance {imbalance}, gap {gap}")
 
 
-def _analytics_rows(report) -> list[tuple[str, str]]:
-    summary = getattr(report, "summary_rows", None)
-    return list(summary()) if callable(summary) else [("analytics", str(report))]
+def _analytics_rows(settings: Settings, report) -> list[tuple[str, str]]:
+    from oaken.analytics.runner import reconcile
+
+    check = reconcile(settings)
+    warehouse, database = check["warehouse"], check["database"]
+    dbt = ", ".join(f"{count} {status}" for status, count in sorted(report.dbt.items()))
+    rows = [
+        ("warehouse", report.warehouse),
+        ("analytics", f"{report.total_rows_moved:,} rows loaded · dbt {dbt or 'n/a'} · "
+                      f"{report.seconds:.0f}s"),
+        ("warehouse sales · dollars",
+         f"{warehouse.get('sales', 0):,} · ${warehouse.get('sale_dollars', 0):,}"),
+        ("database sales · dollars",
+         f"{database.get('sales', 0):,} · ${database.get('sale_dollars', 0):,}"),
+        ("database = warehouse", "yes, to the cent" if check["matches"] else
+         "NO: " + ", ".join(sorted(check["differences"]))),
+        ("forecast rows (30 days)", f"{report.forecast_rows:,}"),
+    ]
+    if not check["matches"]:
+        raise OakenError(f"warehouse does not reconcile: {sorted(check['differences'])}")
+    return rows
 
 
 def _serve(settings: Settings, stack: subprocess.Popen[bytes], console: Console) -> None:

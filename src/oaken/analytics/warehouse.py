@@ -64,8 +64,8 @@ def parse_warehouse(url: str) -> WarehouseConfig:
     """``duckdb:///path`` or ``bigquery://PROJECT/DATASET`` → :class:`WarehouseConfig`."""
     parsed = urlparse(url)
     if parsed.scheme == "duckdb":
-        raw = url[len("duckdb://"):]
-        # duckdb:///abs/path → "/abs/path"; duckdb://rel/path → "rel/path"
+        # SQLAlchemy's convention: duckdb:///relative/path, duckdb:////absolute/path
+        raw = url[len("duckdb:///"):] if url.startswith("duckdb:///") else url[len("duckdb://"):]
         path = Path(raw).expanduser()
         if not raw or raw == "/":
             raise WarehouseError(f"OAKEN_WAREHOUSE has no DuckDB file path: {url!r}")
@@ -163,7 +163,9 @@ class Warehouse:
             with self._duckdb() as connection:
                 connection.execute(f"create schema if not exists {schema}")
                 connection.register("frame", frame)
-                connection.execute(f"create or replace table {schema}.{name} as select * from frame")
+                connection.execute(
+                    f"create or replace table {schema}.{name} as select * from frame"
+                )
                 connection.unregister("frame")
             return len(frame)
         from google.cloud import bigquery

@@ -16,6 +16,7 @@ from the warehouse.
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -55,6 +56,9 @@ EXCLUDED: dict[str, list[str]] = {"sales": ["published"], "shipments": ["publish
 TABLE_NAMES: tuple[str, ...] = tuple(table.name for table in TABLES)
 
 
+_QUIET = None  # set below
+
+
 def primary_key(table: Table) -> list[str]:
     return [column.name for column in table.primary_key.columns]
 
@@ -63,8 +67,16 @@ def dlt_dir(settings: Settings) -> Path:
     return Path(settings.home).absolute() / "dlt"
 
 
+class _QuietCursorWarning(logging.Filter):
+    """A whole batch shares one ``updated_at`` (one transaction): expected, not a problem."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "sharing the same value of cursor field" not in record.getMessage()
+
+
 def _configure_dlt(settings: Settings) -> None:
     """Keep dlt's working files, logs and telemetry off the repository and network."""
+    logging.getLogger("dlt").addFilter(_QUIET)
     base = dlt_dir(settings)
     base.mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
@@ -96,7 +108,7 @@ def oaken_database(database_url: str, table_names: Iterable[str] = TABLE_NAMES):
         )
 
 
-def destination_for(config: WarehouseConfig):  # noqa: ANN201 - a dlt destination
+def destination_for(config: WarehouseConfig):
     if config.kind == "duckdb":
         assert config.path is not None
         config.path.parent.mkdir(parents=True, exist_ok=True)
@@ -116,7 +128,7 @@ def make_pipeline(settings: Settings) -> dlt.Pipeline:
     )
 
 
-def make_source(settings: Settings, table_names: Iterable[str] = TABLE_NAMES):  # noqa: ANN201
+def make_source(settings: Settings, table_names: Iterable[str] = TABLE_NAMES):
     return oaken_database(settings.database_url, tuple(table_names))
 
 
@@ -145,3 +157,6 @@ def run_el(settings: Settings, *, full_refresh: bool = False) -> LoadReport:
     pipeline = make_pipeline(settings)
     pipeline.run(make_source(settings), refresh="drop_sources" if full_refresh else None)
     return LoadReport(rows=rows_moved(pipeline))
+
+
+_QUIET = _QuietCursorWarning()

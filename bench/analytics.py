@@ -1,0 +1,180 @@
+"""Analytics benchmark: bulk import, full `oaken analytics`, incremental after +1 %.
+
+    .venv/bin/python bench/analytics.py [--rows 12500000] [--database-url URL] [--home DIR]
+
+Steps, each timed with rows/s:
+  1. bulk import of N synthetic sales through ``oaken.ingest.import_records`` (the
+     same rules as the streaming workers: sales, shipments, ledger);
+  2. a full ``run_analytics`` (dlt → dbt build → forecasts, the Dagster job in-process);
+  3. import of 1 % more sales (later dates), then an incremental ``run_analytics``.
+Peak RSS is reported for this process and for its largest child (dbt). The results
+replace the "Analytics" section of BENCHMARKS.md.
+
+Targets (2-core machine): import ≥ 100,000 rows/s, full analytics < 10 min,
+incremental < 60 s, peak RSS < 4 GB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import re
+import resource
+import shutil
+import sys
+import tempfile
+import time
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+SECTION_START = "<!-- bench:analytics:start -->"
+SECTION_END = "<!-- bench:analytics:end -->"
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def peak_rss_mb() -> tuple[float, float]:
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return own, children
+
+
+def machine() -> str:
+    memory = "?"
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal"):
+                memory = f"{int(line.split()[1]) / 1024 / 1024:.1f} GiB"
+    except OSError:
+        pass
+    return f"`{' '.join(platform.uname())}`, {os.cpu_count()} CPUs, {memory} RAM"
+
+
+def records(rows: int, *, seed: int, start: date | None = None, end: date | None = None,
+            prefix: str = ""):
+    from oaken.sources.generator import iter_sales
+
+    kwargs = {k: v for k, v in (("start", start), ("end", end)) if v is not None}
+    for record in iter_sales(rows, seed=seed, style="compact", **kwargs):
+        if prefix:
+            record["Invoice"] = prefix + str(record["Invoice"])
+        yield record
+
+
+def import_step(url: str, rows: int, **kwargs) -> dict:
+    from oaken.db.engine import make_engine
+    from oaken.ingest import import_records
+
+    engine = make_engine(url)
+    started = time.perf_counter()
+    report = import_records(engine, records(rows, **kwargs), batch_size=10_000)
+    seconds = time.perf_counter() - started
+    engine.dispose()
+    return {"rows": report.imported, "seconds": seconds, "rate": report.imported / seconds}
+
+
+def analytics_step(label: str) -> dict:
+    from oaken.analytics.runner import reconcile, run_analytics
+    from oaken.settings import get_settings
+
+    get_settings.cache_clear()
+    settings = get_settings()
+    started = time.perf_counter()
+    report = run_analytics(settings)
+    seconds = time.perf_counter() - started
+    check = reconcile(settings)
+    moved = report.total_rows_moved
+    print(f"{label}: {seconds:.1f}s, {moved:,} rows moved, steps {report.timings}, "
+          f"dbt {report.dbt}, reconciled={check['matches']}", flush=True)
+    return {"seconds": seconds, "moved": moved, "sales_moved": report.rows_moved.get("sales", 0),
+            "timings": report.timings, "dbt": report.dbt, "reconciled": check["matches"],
+            "forecast_rows": report.forecast_rows}
+
+
+def write_section(text: str) -> None:
+    path = ROOT / "BENCHMARKS.md"
+    current = path.read_text() if path.exists() else "# Benchmarks\n"
+    block = f"{SECTION_START}\n{text.rstrip()}\n{SECTION_END}"
+    if SECTION_START in current and SECTION_END in current:
+        current = re.sub(re.escape(SECTION_START) + r".*?" + re.escape(SECTION_END),
+                         lambda _: block, current, flags=re.S)
+    else:
+        current = current.rstrip() + "\n\n" + block + "\n"
+    path.write_text(current)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=12_500_000)
+    parser.add_argument("--database-url", default=None,
+                        help="default: a fresh SQLite file in --home")
+    parser.add_argument("--home", default=None, help="OAKEN_HOME (default: a temporary dir)")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary home")
+    parser.add_argument("--no-write", action="store_true", help="do not update BENCHMARKS.md")
+    args = parser.parse_args()
+
+    home = Path(args.home or tempfile.mkdtemp(prefix="oaken-bench-analytics-")).absolute()
+    home.mkdir(parents=True, exist_ok=True)
+    url = args.database_url or f"sqlite:///{home / 'oaken.db'}"
+    os.environ["OAKEN_HOME"] = str(home)
+    os.environ["OAKEN_DATABASE_URL"] = url
+    os.environ.pop("OAKEN_WAREHOUSE", None)
+
+    from oaken.db.engine import safe_url
+    from oaken.db.migrate import migrate
+
+    migrate(url)
+    print(f"home {home}, database {safe_url(url)}, {args.rows:,} rows", flush=True)
+    results: dict[str, dict] = {}
+    results["import"] = imported = import_step(url, args.rows, seed=42)
+    print(f"import: {imported['rows']:,} rows in {imported['seconds']:.1f}s "
+          f"({imported['rate']:,.0f} rows/s)", flush=True)
+    results["full"] = analytics_step("full analytics")
+    extra = max(1, args.rows // 100)
+    results["import_extra"] = import_step(url, extra, seed=43, start=date(2026, 11, 1),
+                                          end=date(2026, 11, 20), prefix="B")
+    results["incremental"] = analytics_step("incremental analytics")
+    own, child = peak_rss_mb()
+    warehouse_mb = (home / "warehouse.duckdb").stat().st_size / 1e6
+    database_mb = (home / "oaken.db").stat().st_size / 1e6 if url.startswith("sqlite") else 0
+
+    full, inc = results["full"], results["incremental"]
+    rows = args.rows
+    lines = [
+        "## Analytics (`bench/analytics.py`)",
+        "",
+        f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {machine()}; database "
+        f"`{safe_url(url).split(':')[0]}`, warehouse DuckDB; "
+        f"`python bench/analytics.py --rows {rows}`.",
+        "",
+        "| step | rows | time | rows/s | target |",
+        "|---|---:|---:|---:|---|",
+        f"| bulk import (`import_records`) | {imported['rows']:,} | {imported['seconds']:.1f} s "
+        f"| {imported['rate']:,.0f} | ≥ 100,000 rows/s |",
+        f"| full `oaken analytics` | {full['moved']:,} moved | {full['seconds']:.1f} s "
+        f"| {full['moved'] / full['seconds']:,.0f} | < 10 min |",
+        f"| import +1 % | {results['import_extra']['rows']:,} | "
+        f"{results['import_extra']['seconds']:.1f} s | {results['import_extra']['rate']:,.0f} | |",
+        f"| incremental `oaken analytics` | {inc['moved']:,} moved | {inc['seconds']:.1f} s "
+        f"| {inc['moved'] / inc['seconds']:,.0f} | < 60 s |",
+        "",
+        f"Steps of the full run (s): {full['timings']}; incremental: {inc['timings']}.",
+        f"dbt: {full['dbt']} (full), {inc['dbt']} (incremental). Reconciled to the cent: "
+        f"{full['reconciled'] and inc['reconciled']}. Forecast rows: {inc['forecast_rows']}.",
+        f"Peak RSS: {own:,.0f} MB (this process), {child:,.0f} MB (largest child, dbt); "
+        "target < 4 GB.",
+        f"Sizes: database {database_mb:,.0f} MB, warehouse {warehouse_mb:,.0f} MB.",
+    ]
+    text = "\n".join(lines)
+    print(text)
+    if not args.no_write:
+        write_section(text)
+    if not args.home and not args.keep:
+        shutil.rmtree(home, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
+
+

@@ -1,0 +1,148 @@
+"""Data retention (``oaken archive --older-than 2y [--apply]``).
+
+Operational sale lines older than the cut-off are removed from the database, but only
+those the warehouse verifiably holds: the same ``invoice_line_id`` in ``fct_sales``
+with the same ``sale_dollars`` (to the cent) and ``sale_date``. Their shipments go
+with them (shipments reference sales). The ledger (``journal_entries`` and
+``journal_lines``) is never touched: the books keep every posting forever, and the
+warehouse keeps the sale lines for analytics (dlt never deletes what it loaded).
+
+A dry run (the default) changes nothing and reports what would go.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+from sqlalchemy import delete, select
+
+from oaken.analytics.warehouse import Warehouse, parse_warehouse
+from oaken.db import models
+from oaken.db.engine import make_engine, wait_for_database
+from oaken.db.writes import chunks
+from oaken.errors import ArchiveError
+from oaken.settings import Settings
+
+CENT = Decimal("0.01")
+_AGE = re.compile(r"^\s*(\d+)\s*(y|yr|years?|m|mo|months?|w|weeks?|d|days?)\s*$", re.I)
+MAX_EXAMPLES = 10
+
+
+def parse_age(text: str) -> tuple[int, str]:
+    """``"2y"`` → ``(2, "y")``; units y, m (months), w, d."""
+    match = _AGE.match(text or "")
+    if not match or int(match.group(1)) <= 0:
+        raise ArchiveError(
+            f"--older-than must be a positive age like 2y, 18m, 6w or 90d, got {text!r}"
+        )
+    unit = match.group(2).lower()
+    unit = "m" if unit.startswith("mo") or unit == "m" else unit[0]
+    return int(match.group(1)), unit
+
+
+def cutoff_date(text: str, *, today: date | None = None) -> date:
+    """The first day that is kept: sales dated before it are archived."""
+    amount, unit = parse_age(text)
+    today = today or datetime.now(UTC).date()
+    if unit == "d":
+        return today - timedelta(days=amount)
+    if unit == "w":
+        return today - timedelta(weeks=amount)
+    months = amount * 12 if unit == "y" else amount
+    year, month = divmod(today.year * 12 + today.month - 1 - months, 12)
+    month += 1
+    for day in (today.day, 30, 29, 28):  # 29 Feb two years back is 28 Feb
+        try:
+            return date(year, month, day)
+        except ValueError:
+            continue
+    raise AssertionError("unreachable")
+
+
+@dataclass
+class ArchiveReport:
+    cutoff: date
+    applied: bool
+    candidates: int = 0
+    verified: int = 0
+    verified_dollars: Decimal = Decimal("0.00")
+    unverified: int = 0
+    deleted_sales: int = 0
+    deleted_shipments: int = 0
+    unverified_examples: list[str] = field(default_factory=list)
+
+
+def _money(value: object) -> Decimal:
+    return Decimal(str(value)).quantize(CENT)
+
+
+def archive_sales(
+    settings: Settings,
+    older_than: str,
+    *,
+    apply: bool = False,
+    today: date | None = None,
+    batch_size: int = 5000,
+    progress: Callable[[int], None] | None = None,
+) -> ArchiveReport:
+    """Verify, then (with ``apply``) delete sale lines dated before the cut-off."""
+    cutoff = cutoff_date(older_than, today=today)
+    report = ArchiveReport(cutoff=cutoff, applied=apply)
+    config = parse_warehouse(settings.warehouse)
+    warehouse = Warehouse(config)
+    if not warehouse.has_table("fct_sales"):
+        raise ArchiveError(
+            f"warehouse {config.describe()} has no fct_sales: run `oaken analytics` before "
+            "archiving (nothing is deleted that the warehouse does not hold)"
+        )
+    held = {
+        row[0]: (_money(row[1]), row[2])
+        for row in warehouse.query(
+            f"select invoice_line_id, sale_dollars, sale_date from {config.table('fct_sales')} "
+            f"where sale_date < date '{cutoff.isoformat()}'"
+            if config.kind == "duckdb" else
+            f"select invoice_line_id, sale_dollars, sale_date from {config.table('fct_sales')} "
+            f"where sale_date < date('{cutoff.isoformat()}')"
+        )
+    }
+    engine = make_engine(settings.database_url)
+    sales, shipments = models.sales, models.shipments
+    try:
+        wait_for_database(engine, timeout=5)
+        with engine.connect() as connection:
+            rows = connection.execute(
+                select(sales.c.invoice_line_id, sales.c.sale_dollars, sales.c.sale_date)
+                .where(sales.c.sale_date < cutoff)
+                .order_by(sales.c.invoice_line_id)
+            ).all()
+        verified: list[str] = []
+        for line_id, dollars, sale_date in rows:
+            report.candidates += 1
+            if held.get(line_id) == (_money(dollars), sale_date):
+                verified.append(line_id)
+                report.verified_dollars += _money(dollars)
+            else:
+                report.unverified += 1
+                if len(report.unverified_examples) < MAX_EXAMPLES:
+                    report.unverified_examples.append(line_id)
+        report.verified = len(verified)
+        if not apply:
+            return report
+        for part in chunks(verified, batch_size):
+            with engine.begin() as connection:
+                for keys in chunks(list(part)):
+                    report.deleted_shipments += connection.execute(
+                        delete(shipments).where(shipments.c.invoice_line_id.in_(keys))
+                    ).rowcount
+                    report.deleted_sales += connection.execute(
+                        delete(sales).where(sales.c.invoice_line_id.in_(keys))
+                    ).rowcount
+            if progress:
+                progress(len(part))
+    finally:
+        engine.dispose()
+    return report

@@ -1,0 +1,69 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='invoice_line_id',
+        incremental_strategy=('merge' if target.type == 'bigquery' else 'delete+insert'),
+        on_schema_change='append_new_columns',
+        partition_by=(
+            {'field': 'sale_date', 'data_type': 'date', 'granularity': 'month'}
+            if target.type == 'bigquery' else none
+        ),
+        cluster_by=(['store_id', 'item_id'] if target.type == 'bigquery' else none),
+    )
+}}
+
+-- depends_on: {{ ref('stg_sales') }}
+-- depends_on: {{ ref('stg_shipments') }}
+
+-- One row per sale line. Incremental: a run only rebuilds lines whose sale or
+-- shipment changed since the last run (a shipment often lands a run after its sale).
+
+with
+
+sales_shipped as (
+    select * from {{ ref('int_sales__shipped') }}
+),
+
+{% if is_incremental() %}
+
+watermarks as (
+    select
+        coalesce(max(sale_updated_at), cast('1900-01-01' as {{ dbt.type_timestamp() }}))
+            as max_sale_updated_at,
+        coalesce(max(shipment_updated_at), cast('1900-01-01' as {{ dbt.type_timestamp() }}))
+            as max_shipment_updated_at
+    from {{ this }}
+),
+
+changed_sales as (
+    select sales.invoice_line_id
+    from {{ ref('stg_sales') }} as sales
+    cross join watermarks
+    where sales.updated_at > watermarks.max_sale_updated_at
+    union distinct
+    select shipments.invoice_line_id
+    from {{ ref('stg_shipments') }} as shipments
+    cross join watermarks
+    where shipments.updated_at > watermarks.max_shipment_updated_at
+),
+
+new_or_changed as (
+    select sales_shipped.*
+    from sales_shipped
+    inner join changed_sales
+        on sales_shipped.invoice_line_id = changed_sales.invoice_line_id
+),
+
+{% else %}
+
+new_or_changed as (
+    select * from sales_shipped
+),
+
+{% endif %}
+
+final as (
+    select * from new_or_changed
+)
+
+select * from final

@@ -1,0 +1,94 @@
+{{
+    config(
+        partition_by=(
+            {'field': 'sale_date', 'data_type': 'date', 'granularity': 'month'}
+            if target.type == 'bigquery' else none
+        ),
+        cluster_by=(['store_id', 'item_id'] if target.type == 'bigquery' else none),
+    )
+}}
+
+-- Daily sales at the grain the dashboard filters on: one row per sale day × store ×
+-- item, with the store's county and the item's category and vendor denormalised, so
+-- any filter (store, county, category, vendor, item) is a where clause on one table.
+
+with
+
+fct_sales as (
+    select * from {{ ref('fct_sales') }}
+),
+
+dim_store as (
+    select * from {{ ref('dim_store') }}
+),
+
+dim_product as (
+    select * from {{ ref('dim_product') }}
+),
+
+dim_category as (
+    select * from {{ ref('dim_category') }}
+),
+
+dim_vendor as (
+    select * from {{ ref('dim_vendor') }}
+),
+
+aggregated as (
+    select
+        sale_date,
+        store_id,
+        item_id,
+        max(category_id) as category_id,
+        max(vendor_id) as vendor_id,
+        count(*) as sale_lines,
+        count(distinct invoice_id) as invoices,
+        sum(bottles_sold) as bottles_sold,
+        sum(volume_liters) as volume_liters,
+        sum(sale_dollars) as sale_dollars,
+        sum(cost_dollars) as cost_dollars,
+        sum(gross_margin) as gross_margin,
+        sum(shipping_cost) as shipping_cost
+    from fct_sales
+    group by sale_date, store_id, item_id
+),
+
+final as (
+    select
+        {{ dbt.concat(["cast(aggregated.sale_date as " ~ dbt.type_string() ~ ")", "'|'",
+                       "cast(aggregated.store_id as " ~ dbt.type_string() ~ ")", "'|'",
+                       "cast(aggregated.item_id as " ~ dbt.type_string() ~ ")"]) }}
+            as daily_store_item_id,
+        aggregated.sale_date,
+        {{ period_start('month', 'aggregated.sale_date') }} as month_start_date,
+        aggregated.store_id,
+        dim_store.store_name,
+        dim_store.city,
+        dim_store.county_number,
+        dim_store.county,
+        aggregated.item_id,
+        dim_product.item_description,
+        aggregated.category_id,
+        dim_category.category_name,
+        aggregated.vendor_id,
+        dim_vendor.vendor_name,
+        aggregated.sale_lines,
+        aggregated.invoices,
+        aggregated.bottles_sold,
+        aggregated.volume_liters,
+        aggregated.sale_dollars,
+        aggregated.cost_dollars,
+        aggregated.gross_margin,
+        aggregated.shipping_cost
+    from aggregated
+    left join dim_store
+        on aggregated.store_id = dim_store.store_id
+    left join dim_product
+        on aggregated.item_id = dim_product.item_id
+    left join dim_category
+        on aggregated.category_id = dim_category.category_id
+    left join dim_vendor
+        on aggregated.vendor_id = dim_vendor.vendor_id
+)
+
+select * from final
