@@ -1,0 +1,37 @@
+"""`make bench`: every benchmark in turn; each rewrites its section of BENCHMARKS.md.
+
+    .venv/bin/python bench/run.py            # the sizes the issues ask for
+    .venv/bin/python bench/run.py --quick    # small sizes, to check the harness
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import tempfile
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes")
+    args = parser.parse_args()
+    home = Path(tempfile.mkdtemp(prefix="oaken-bench-"))
+    warehouse = home / "warehouse.duckdb"  # built by the analytics bench, read by the next
+    runs = [
+        ["streaming.py", *(["--sales", "20000", "--latency-seconds", "5"] if args.quick
+                           else [])],
+        ["analytics.py", "--home", str(home), "--keep",
+         *(["--rows", "50000"] if args.quick else [])],
+        ["dashboard.py", "--warehouse", str(warehouse)],
+    ]
+    for script, *extra in runs:
+        print(f"== bench/{script} {' '.join(extra)}", flush=True)
+        subprocess.run([sys.executable, str(HERE / script), *extra], check=True)
+
+
+if __name__ == "__main__":
+    main()
