@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import argparse
 import subprocess
-import tempfile
 import sys
+import tempfile
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
