@@ -272,15 +272,15 @@ def demo(
     run_demo(settings(), sales=sales, serve=serve, analytics=analytics, console=console)
 
 
-def _register_analytics() -> None:
-    try:
-        from oaken.analytics.cli import register
-    except ImportError:
-        return
-    register(app)
+def _register_parts() -> None:
+    from oaken.analytics.cli import register as register_analytics
+    from oaken.dashboard.cli import register as register_dashboard
+
+    register_analytics(app)
+    register_dashboard(app)
 
 
-_register_analytics()
+_register_parts()
 
 
 def main() -> None:

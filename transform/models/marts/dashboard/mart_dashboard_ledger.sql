@@ -1,0 +1,38 @@
+-- The ledger balance check on the dashboard's Operations tab: debits and credits per
+-- account, from the warehouse copy of the ledger. Grain: one row per account posted to.
+
+with
+
+journal_lines as (
+    select * from {{ ref('stg_journal_lines') }}
+),
+
+accounts as (
+    select * from {{ ref('stg_accounts') }}
+),
+
+per_account as (
+    select
+        account_code,
+        count(*) as postings,
+        sum(debit) as debits,
+        sum(credit) as credits
+    from journal_lines
+    group by account_code
+),
+
+final as (
+    select
+        per_account.account_code,
+        coalesce(accounts.account_name, 'Unknown') as account_name,
+        accounts.account_type,
+        per_account.postings,
+        per_account.debits,
+        per_account.credits,
+        per_account.debits - per_account.credits as balance
+    from per_account
+    left join accounts
+        on per_account.account_code = accounts.account_code
+)
+
+select * from final

@@ -1,0 +1,50 @@
+-- One row describing what the dashboard can show: the sale date range (the default
+-- filter), totals, and split_invoices, the number of invoices spread over more than one
+-- store or day (when it is not zero, mart_dashboard_store_daily cannot sum invoices
+-- exactly and the dashboard counts them on mart_dashboard_sales instead).
+
+with
+
+dashboard_sales as (
+    select * from {{ ref('mart_dashboard_sales') }}
+),
+
+invoices as (
+    select
+        invoice_id,
+        min(sale_date) <> max(sale_date) or min(store_id) <> max(store_id) as is_split
+    from dashboard_sales
+    group by invoice_id
+),
+
+totals as (
+    select
+        min(sale_date) as first_sale_date,
+        max(sale_date) as last_sale_date,
+        count(*) as sale_lines,
+        sum(sale_dollars) as sale_dollars
+    from dashboard_sales
+),
+
+invoice_totals as (
+    select
+        count(*) as invoices,
+        coalesce(sum(case when is_split then 1 else 0 end), 0) as split_invoices
+    from invoices
+),
+
+final as (
+    select
+        1 as meta_id,
+        totals.first_sale_date,
+        totals.last_sale_date,
+        totals.sale_lines,
+        totals.sale_dollars,
+        invoice_totals.invoices,
+        invoice_totals.split_invoices,
+        {{ dbt.current_timestamp() }} as built_at
+    from totals
+    cross join invoice_totals
+)
+
+select * from final

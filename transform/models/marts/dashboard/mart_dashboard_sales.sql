@@ -1,0 +1,55 @@
+{{
+    config(
+        partition_by=(
+            {'field': 'sale_date', 'data_type': 'date', 'granularity': 'month'}
+            if target.type == 'bigquery' else none
+        ),
+        cluster_by=(['store_id', 'category_id', 'item_id'] if target.type == 'bigquery' else none),
+    )
+}}
+
+-- The dashboard's line-grain mart: one narrow row per sale line with every filter key
+-- denormalised (store, county, category, vendor, item), so any filter combination is a
+-- where clause on one table and distinct invoices/stores stay exact. Stored in sale
+-- date order, so a date range reads only the row groups it needs.
+
+with
+
+fct_sales as (
+    select * from {{ ref('fct_sales') }}
+),
+
+dim_store as (
+    select * from {{ ref('dim_store') }}
+),
+
+narrow as (
+    select
+        fct_sales.invoice_line_id,
+        fct_sales.invoice_id,
+        fct_sales.sale_date,
+        {{ period_start('month', 'fct_sales.sale_date') }} as month_start_date,
+        fct_sales.store_id,
+        coalesce(dim_store.county, 'Unknown') as county,
+        coalesce(fct_sales.category_id, -1) as category_id,
+        coalesce(fct_sales.vendor_id, -1) as vendor_id,
+        fct_sales.item_id,
+        fct_sales.bottles_sold,
+        fct_sales.sale_dollars,
+        fct_sales.cost_dollars,
+        fct_sales.gross_margin,
+        fct_sales.is_shipped,
+        fct_sales.ship_date,
+        fct_sales.days_to_ship,
+        fct_sales.shipping_cost
+    from fct_sales
+    left join dim_store
+        on fct_sales.store_id = dim_store.store_id
+),
+
+final as (
+    select * from narrow
+    {% if target.type != 'bigquery' %}order by sale_date, store_id{% endif %}
+)
+
+select * from final
