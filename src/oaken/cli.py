@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from pydantic import ValidationError
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import (
@@ -29,7 +28,7 @@ from rich.progress import (
 from rich.table import Table
 
 from oaken.errors import ConfigError, OakenError
-from oaken.settings import Settings, get_settings
+from oaken.settings import Settings, load_settings
 
 app = typer.Typer(
     help="Oaken Spirits data platform: sales stream → single source of truth → shipping → "
@@ -45,12 +44,7 @@ err = Console(stderr=True)
 
 
 def settings() -> Settings:
-    try:
-        return get_settings()
-    except ValidationError as problem:
-        first = problem.errors()[0]
-        field = "OAKEN_" + str(first["loc"][0]).upper() if first["loc"] else "settings"
-        raise ConfigError(f"{field}: {first['msg']}") from None
+    return load_settings()
 
 
 def progress_bar(*, transient: bool = False) -> Progress:

@@ -21,21 +21,14 @@ from rich.markup import escape
 from rich.table import Table
 
 from oaken.errors import ConfigError, OakenError
-from oaken.settings import Settings, get_settings
+from oaken.settings import Settings, load_settings
 
 out = Console()
 err = Console(stderr=True)
 
 
 def _settings() -> Settings:
-    from pydantic import ValidationError
-
-    try:
-        return get_settings()
-    except ValidationError as problem:
-        first = problem.errors()[0]
-        name = "OAKEN_" + str(first["loc"][0]).upper() if first["loc"] else "settings"
-        raise ConfigError(f"{name}: {first['msg']}") from None
+    return load_settings()
 
 
 def _one_line_errors(command: Callable[..., Any]) -> Callable[..., Any]:

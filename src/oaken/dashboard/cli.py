@@ -61,17 +61,10 @@ def register(app: typer.Typer) -> None:
         Build the warehouse first with `oaken analytics` (or `oaken demo`); until then the
         page says so. Ctrl-C stops it.
         """
-        from pydantic import ValidationError
-
         from oaken.analytics.warehouse import parse_warehouse
-        from oaken.settings import get_settings
+        from oaken.settings import load_settings
 
-        try:
-            settings = get_settings()
-        except ValidationError as problem:
-            first = problem.errors()[0]
-            name = "OAKEN_" + str(first["loc"][0]).upper() if first["loc"] else "settings"
-            raise ConfigError(f"{name}: {first['msg']}") from None
+        settings = load_settings()
         config = parse_warehouse(settings.warehouse)  # WarehouseError: one line
         chosen = settings.dashboard_port if port is None else port
         if not 0 < chosen < 65536:
