@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import re
 import resource
 import shutil
@@ -27,6 +26,8 @@ import tempfile
 import time
 from datetime import UTC, date, datetime
 from pathlib import Path
+
+from report import machine  # bench/report.py: the same machine line everywhere
 
 SECTION_START = "<!-- bench:analytics:start -->"
 SECTION_END = "<!-- bench:analytics:end -->"
@@ -37,17 +38,6 @@ def peak_rss_mb() -> tuple[float, float]:
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     return own, children
-
-
-def machine() -> str:
-    memory = "?"
-    try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal"):
-                memory = f"{int(line.split()[1]) / 1024 / 1024:.1f} GiB"
-    except OSError:
-        pass
-    return f"`{' '.join(platform.uname())}`, {os.cpu_count()} CPUs, {memory} RAM"
 
 
 def records(rows: int, *, seed: int, start: date | None = None, end: date | None = None,
