@@ -1,0 +1,52 @@
+"""Dimension rows are written once and then only when something changed."""
+
+from __future__ import annotations
+
+from sqlalchemy import event, text
+
+from oaken.contract import parse_sale
+from oaken.db.engine import make_engine
+from oaken.workers.dimensions import DimensionCache
+from tests.factory import sale
+
+
+def _writes(engine, cache: DimensionCache, records: list[dict]) -> list[str]:
+    statements: list[str] = []
+
+    def seen(_conn, _cursor, statement, *_args) -> None:
+        statements.append(statement.split("(")[0].strip())
+
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        with engine.begin() as connection:
+            cache.write(connection, [parse_sale(r) for r in records])
+        cache.commit()
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    return statements
+
+
+def test_a_hot_stream_does_not_upsert_known_rows_again(sqlite_url: str) -> None:
+    engine = make_engine(sqlite_url)
+    cache = DimensionCache()
+    first = _writes(engine, cache, [sale(n) for n in range(240)])
+    assert len(first) == 5  # categories, vendors, stores, products, employees: one each
+    assert _writes(engine, cache, [sale(n) for n in range(240, 480)]) == []
+    # a changed store name is written, and nothing else
+    changed = _writes(engine, cache, [sale(0, StoreName="Hy-Vee #0 / Ames (remodelled)")])
+    assert len(changed) == 1 and "stores" in changed[0]
+    # a message that leaves the name out does not blank it
+    assert _writes(engine, cache, [{k: v for k, v in sale(40).items() if k != "StoreName"}]) == []
+    with engine.connect() as connection:
+        name = connection.execute(
+            text("SELECT store_name FROM stores WHERE store_id = 2000")).scalar_one()
+    assert name == "Hy-Vee #0 / Ames (remodelled)"
+
+
+def test_a_fresh_worker_loads_what_the_database_knows(sqlite_url: str) -> None:
+    engine = make_engine(sqlite_url)
+    _writes(engine, DimensionCache(), [sale(n) for n in range(240)])
+    restarted = DimensionCache()
+    with engine.connect() as connection:
+        restarted.load(connection)
+    assert _writes(engine, restarted, [sale(n) for n in range(240)]) == []
