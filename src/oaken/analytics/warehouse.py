@@ -143,11 +143,12 @@ class Warehouse:
         if self.config.kind == "duckdb":
             if not self.config.path or not self.config.path.exists():
                 return False
-            rows = self.query(
-                "select count(*) from information_schema.tables "
-                f"where table_schema = '{schema}' and table_name = '{name}'"
-            )
-            return bool(rows[0][0])
+            with self._duckdb(read_only=True) as connection:
+                (count,) = connection.execute(
+                    "select count(*) from information_schema.tables "
+                    "where table_schema = ? and table_name = ?", [schema, name]
+                ).fetchone()
+            return bool(count)
         from google.api_core.exceptions import NotFound
 
         try:
@@ -161,11 +162,11 @@ class Warehouse:
         schema = schema or self.config.marts_schema
         if self.config.kind == "duckdb":
             with self._duckdb() as connection:
-                connection.execute(f"create schema if not exists {schema}")
+                # identifiers cannot be bound as parameters: quote them instead
+                target = f"{_quoted(schema)}.{_quoted(name)}"
+                connection.execute(f"create schema if not exists {_quoted(schema)}")
                 connection.register("frame", frame)
-                connection.execute(
-                    f"create or replace table {schema}.{name} as select * from frame"
-                )
+                connection.execute(f"create or replace table {target} as select * from frame")
                 connection.unregister("frame")
             return len(frame)
         from google.cloud import bigquery
@@ -177,3 +178,8 @@ class Warehouse:
         )
         job.result()
         return len(frame)
+
+
+def _quoted(identifier: str) -> str:
+    """A DuckDB identifier in double quotes, embedded quotes doubled."""
+    return '"' + identifier.replace('"', '""') + '"'
