@@ -153,12 +153,12 @@ def create_app(settings: Settings) -> FastAPI:
         declared = request.headers.get("content-length")
         if declared and declared.isdigit() and int(declared) > MAX_BODY:
             return _error(413, "body larger than 10 MB")
-        body = b""
+        body = bytearray()
         async for chunk in request.stream():
             body += chunk
             if len(body) > MAX_BODY:
                 return _error(413, "body larger than 10 MB")
-        records = _records(body, request.headers.get("content-type", ""))
+        records = _records(bytes(body), request.headers.get("content-type", ""))
         if isinstance(records, JSONResponse):
             return records
         accepted: list[tuple[bytes, bytes]] = []
