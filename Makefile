@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 UV_VERSION := 0.13.9
 export UV_PROJECT_ENVIRONMENT := $(abspath $(VENV))
 
-.PHONY: setup demo test test-fast bench lint format clean
+.PHONY: setup chromium demo test test-fast bench lint format clean
 
 setup: $(VENV)/.installed
 
@@ -25,7 +25,12 @@ test: setup
 test-fast: setup
 	$(BIN)/python -m pytest -m "not slow"
 
-bench: setup
+# Debian's Chromium for the dashboard's browser benchmark (the browser tests install it
+# themselves, and skip with the reason when they cannot)
+chromium:
+	@test -x /usr/bin/chromium || { apt-get update && apt-get install -y chromium; }
+
+bench: setup chromium
 	$(BIN)/python bench/run.py
 
 lint: setup

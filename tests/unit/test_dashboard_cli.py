@@ -39,7 +39,7 @@ def test_help_explains_port_and_warehouse() -> None:
 
 def test_streamlit_command_serves_the_app_headless_without_usage_stats() -> None:
     command = streamlit_command(8512, "127.0.0.1")
-    assert command[1:4] == ["-m", "streamlit", "run"] and command[4] == str(APP)
+    assert command[1:5] == ["-m", "oaken.dashboard.serve", "run", str(APP)]
     flags = dict(zip(command[5::2], command[6::2], strict=True))
     assert flags["--server.port"] == "8512"
     assert flags["--server.headless"] == "true"

@@ -401,3 +401,51 @@ def test_live_status_without_a_broker_still_reads_the_database(sample, monkeypat
     assert status.ledger_imbalance == Decimal("0.00")
     assert status.lag is None and status.dlq is None
     assert any("not reachable" in problem for problem in status.problems)
+
+
+# --- the server's warm-up (oaken.dashboard.serve) --------------------------------------
+
+
+@pytest.fixture
+def settings_for(monkeypatch):
+    from oaken.settings import get_settings
+
+    def use(warehouse: str) -> None:
+        monkeypatch.setenv("OAKEN_WAREHOUSE", warehouse)
+        get_settings.cache_clear()
+
+    yield use
+    get_settings.cache_clear()
+
+
+def test_warm_up_reads_the_first_page_and_keeps_no_connection(
+    sample, settings_for, monkeypatch
+) -> None:
+    import duckdb
+
+    from oaken.dashboard import serve
+
+    settings_for(sample.warehouse_url)
+    opened: list[str] = []
+    real_connect = duckdb.connect
+
+    def counting_connect(*args, **kwargs):
+        opened.append(str(args[0]))
+        return real_connect(*args, **kwargs)
+
+    monkeypatch.setattr(duckdb, "connect", counting_connect)
+    serve.warm_warehouse()
+    monkeypatch.undo()
+    assert opened == [str(sample.path)]  # one session, every query on it
+    # closed again: a writer (the next `oaken analytics`) can take the file's lock
+    writer = duckdb.connect(str(sample.path))
+    writer.close()
+
+
+def test_warm_up_of_a_missing_warehouse_is_silent(tmp_path, settings_for) -> None:
+    from oaken.dashboard import serve
+
+    missing = tmp_path / "nowhere.duckdb"
+    settings_for(f"duckdb:///{missing}")
+    serve.warm_warehouse()  # the page explains a missing warehouse, not the server
+    assert not missing.exists()

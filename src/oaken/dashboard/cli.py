@@ -1,9 +1,11 @@
 """``oaken dashboard``: serve the sales report with Streamlit (CONTRACT §1, §2).
 
 :func:`register` adds the command to the ``oaken`` Typer app. The command checks the
-configuration, then *replaces itself* with ``python -m streamlit run app.py …`` (exec,
-not a child process), so a SIGTERM from ``oaken demo --serve`` or a process manager
-reaches Streamlit directly. ``python -m oaken.dashboard.cli`` runs the command alone.
+configuration, then *replaces itself* with ``python -m oaken.dashboard.serve run app.py …``
+(exec, not a child process), so a SIGTERM from ``oaken demo --serve`` or a process
+manager reaches Streamlit directly; :mod:`oaken.dashboard.serve` warms the server
+before handing over to Streamlit's own command line. ``python -m oaken.dashboard.cli``
+runs the command alone.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ APP = Path(__file__).with_name("app.py")
 def streamlit_command(port: int, address: str) -> list[str]:
     """The command line that serves the report (no browser, no usage statistics)."""
     return [
-        sys.executable, "-m", "streamlit", "run", str(APP),
+        sys.executable, "-m", "oaken.dashboard.serve", "run", str(APP),
         "--server.port", str(port),
         "--server.address", address,
         "--server.headless", "true",
