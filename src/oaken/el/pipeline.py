@@ -3,7 +3,12 @@
 One ``sql_database`` source over the tables of CONTRACT §6. Every table is read
 incrementally by its ``updated_at`` cursor (a naive-UTC timestamp set on insert and
 on change) and merged on its primary key, so a second run with nothing new moves
-nothing and a changed row replaces its old version. Rows are read with the pyarrow
+nothing and a changed row replaces its old version. The cursor range is open
+(``updated_at > last value``): every row of one transaction shares its ``updated_at``,
+so a batch is extracted whole or not at all, and dlt's boundary deduplication (a hash
+of every row at the last value, kept in state) has nothing to do; on a bulk import,
+where each 50k-row chunk is one timestamp, that hashing was half the extract time.
+Rows are read with the pyarrow
 backend in 50k-row chunks; ``reflection_level="full_with_precision"`` keeps
 ``DECIMAL(12,2)`` money as decimals (SQLite hands back floats: SQLAlchemy's Numeric
 converts them to 2-place ``Decimal`` before they reach arrow). The outbox flags
@@ -97,7 +102,7 @@ def oaken_database(database_url: str, table_names: Iterable[str] = TABLE_NAMES):
         yield sql_table(
             credentials=database_url,
             table=table.name,
-            incremental=dlt.sources.incremental(CURSOR),
+            incremental=dlt.sources.incremental(CURSOR, range_start="open"),
             primary_key=primary_key(table),
             write_disposition="merge",
             backend="pyarrow",
