@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from sqlalchemy import event, text
 
 from oaken.contract import parse_sale
@@ -50,3 +52,28 @@ def test_a_fresh_worker_loads_what_the_database_knows(sqlite_url: str) -> None:
     with engine.connect() as connection:
         restarted.load(connection)
     assert _writes(engine, restarted, [sale(n) for n in range(240)]) == []
+
+
+def test_two_workers_never_roll_a_price_back(database_url: str) -> None:
+    """Two orders workers (a consumer group) each cache what they last wrote. A worker
+    whose cache is stale must not overwrite a newer price with an older sale's price:
+    the database, not the cache, decides which price is the most recent."""
+    engine = make_engine(database_url)
+    item = 100  # sale(0) and sale(120) sell item 100
+    first, second = DimensionCache(), DimensionCache()
+    _writes(engine, first, [sale(0, Date="2025-03-01", BottleCost="10.00", BottleRetail="15.00")])
+    with engine.connect() as connection:
+        second.load(connection)  # both workers now know the 1 March price
+    # worker one records a sale of 1 May at a new price…
+    _writes(engine, first, [sale(120, Date="2025-05-01", BottleCost="12.00",
+                                 BottleRetail="18.00")])
+    # …then worker two, still knowing only March, a late message from 1 April
+    _writes(engine, second, [sale(240, Date="2025-04-01", BottleCost="11.00",
+                                  BottleRetail="16.50", ItemDescription="ITEM 100 (new label)")])
+    with engine.connect() as connection:
+        row = connection.execute(text(
+            "SELECT bottle_cost, bottle_retail, price_date, item_description FROM products "
+            "WHERE item_id = :item"), {"item": item}).one()
+    cost, retail = Decimal(str(row[0])), Decimal(str(row[1]))
+    assert (cost, retail, str(row[2])[:10]) == (Decimal("12.00"), Decimal("18.00"), "2025-05-01")
+    assert row[3] == "ITEM 100 (new label)"  # attributes other than the price still follow

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Connection, Dialect, Table, insert, select, update
+from sqlalchemy import Connection, Dialect, Table, case, insert, or_, select, update
 from sqlalchemy.dialects import mysql, postgresql, sqlite
 
 CHUNK = 500  # keys per IN (...) list: far below every database's parameter limit
@@ -69,18 +69,43 @@ def insert_ignore(connection: Connection, table: Table, rows: Sequence[dict]) ->
     connection.execute(stmt, list(rows))
 
 
-def upsert(connection: Connection, table: Table, rows: Sequence[dict]) -> None:
-    """Insert rows, or update every non-key column of the row with the same key."""
+def upsert(
+    connection: Connection,
+    table: Table,
+    rows: Sequence[dict],
+    *,
+    guard: str | None = None,
+    guarded: Sequence[str] = (),
+) -> None:
+    """Insert rows, or update every non-key column of the row with the same key.
+
+    With ``guard``, the ``guarded`` columns (the guard among them) change only when the
+    incoming ``guard`` value is at least the stored one, or none is stored: the
+    database decides what is newest, so a writer with a stale cache (another worker of
+    the consumer group wrote since) cannot roll those columns back.
+    """
     if not rows:
         return
     stmt = _dialect_insert(connection, table)
     keys = [column.name for column in table.primary_key.columns]
     columns = [name for name in rows[0] if name not in keys]
-    if connection.dialect.name in ("mysql", "mariadb"):
-        stmt = stmt.on_duplicate_key_update({name: stmt.inserted[name] for name in columns})
+    on_mysql = connection.dialect.name in ("mysql", "mariadb")
+    incoming = stmt.inserted if on_mysql else stmt.excluded
+
+    def value(name: str) -> Any:
+        if guard is None or name not in guarded:
+            return incoming[name]
+        stored = table.c[guard]
+        newer = or_(stored.is_(None), incoming[guard] >= stored)
+        return case((newer, incoming[name]), else_=table.c[name])
+
+    # MySQL applies the assignments in order, each seeing the ones before: guard last
+    ordered = sorted(columns, key=lambda name: name == guard)
+    if on_mysql:
+        stmt = stmt.on_duplicate_key_update([(name, value(name)) for name in ordered])
     else:
         stmt = stmt.on_conflict_do_update(
-            index_elements=keys, set_={name: stmt.excluded[name] for name in columns}
+            index_elements=keys, set_={name: value(name) for name in ordered}
         )
     connection.execute(stmt, list(rows))
 

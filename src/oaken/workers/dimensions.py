@@ -4,7 +4,9 @@ A hot stream repeats the same few thousand stores and items millions of times, s
 the worker keeps what it last wrote in memory and only upserts a row whose
 attributes changed. A field the message leaves out never blanks a known value.
 A product's price is the price of its most recent sale: an older, late message does
-not roll a price back, and every sale keeps the price it was sold at.
+not roll a price back, and every sale keeps the price it was sold at. The cache only
+saves writes; the upsert itself compares sale dates, so two workers of a consumer
+group, each with its own cache, cannot roll a price back either.
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ _GETTERS = [
     for name, spec in _SPECS.items()
 ]
 _PRICE_FIELDS = 5  # products: index of bottle_cost, then bottle_retail, then price_date
+_PRICE_COLUMNS = ("bottle_cost", "bottle_retail", "price_date")
 _ORDER = ("categories", "vendors", "stores", "products")
 
 
@@ -91,7 +94,10 @@ class DimensionCache:
                 {key: ident, **dict(zip(columns, values, strict=True)), "updated_at": now}
                 for ident, values in pending[name].items()
             ]
-            upsert(connection, table, rows)
+            if name == "products":  # the newest price wins, whoever writes last
+                upsert(connection, table, rows, guard="price_date", guarded=_PRICE_COLUMNS)
+            else:
+                upsert(connection, table, rows)
         insert_ignore(connection, models.employees, [
             {"employee_id": ident, "updated_at": now} for ident in sorted(new_employees)
         ])
