@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import text
 
 from oaken.db.engine import make_engine
-from oaken.el.pipeline import run_el
+from oaken.el.pipeline import run_el, source_for_run
 from oaken.ingest import import_records
 from oaken.settings import Settings, get_settings
 
@@ -30,13 +30,22 @@ def raw(settings: Settings, sql: str) -> list[tuple]:
         return connection.execute(sql).fetchall()
 
 
+def _dispositions(source) -> set[str]:
+    return {resource.write_disposition for resource in source.resources.values()}
+
+
 def test_el_moves_only_new_or_changed_rows_and_evolves_schema(settings: Settings) -> None:
     from oaken.sources.generator import iter_sales
 
     engine = make_engine(settings.database_url)
     assert import_records(engine, iter_sales(500, seed=3, style="compact")).imported == 500
 
+    # nothing in the warehouse yet: every table is a plain append (nothing to merge with)
+    assert _dispositions(source_for_run(settings)) == {"append"}
     first = run_el(settings)
+    # from now on every table merges on its key, and a full refresh appends again
+    assert _dispositions(source_for_run(settings)) == {"merge"}
+    assert _dispositions(source_for_run(settings, full_refresh=True)) == {"append"}
     assert first.rows["sales"] == 500 and first.rows["shipments"] == 500
     assert first.rows["journal_lines"] > 1000
     assert raw(settings, "select count(*), sum(sale_dollars) from raw.sales")[0][0] == 500

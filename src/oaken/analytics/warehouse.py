@@ -139,23 +139,27 @@ class Warehouse:
         return self._bigquery().query(sql).result().to_dataframe()
 
     def has_table(self, name: str, schema: str | None = None) -> bool:
+        return name in self.tables(schema)
+
+    def tables(self, schema: str | None = None) -> set[str]:
+        """Names of the tables (and views) in ``schema``; empty if it does not exist."""
         schema = schema or self.config.marts_schema
         if self.config.kind == "duckdb":
             if not self.config.path or not self.config.path.exists():
-                return False
+                return set()
             with self._duckdb(read_only=True) as connection:
-                (count,) = connection.execute(
-                    "select count(*) from information_schema.tables "
-                    "where table_schema = ? and table_name = ?", [schema, name]
-                ).fetchone()
-            return bool(count)
+                rows = connection.execute(
+                    "select table_name from information_schema.tables where table_schema = ?",
+                    [schema],
+                ).fetchall()
+            return {name for (name,) in rows}
         from google.api_core.exceptions import NotFound
 
         try:
-            self._bigquery().get_table(f"{self.config.project}.{schema}.{name}")
+            listed = self._bigquery().list_tables(f"{self.config.project}.{schema}")
+            return {table.table_id for table in listed}
         except NotFound:
-            return False
-        return True
+            return set()
 
     def replace_table(self, name: str, frame: Any, schema: str | None = None) -> int:
         """Create or replace ``schema.name`` with the rows of a pandas DataFrame."""

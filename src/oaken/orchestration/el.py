@@ -16,7 +16,7 @@ import dagster as dg
 from dagster_dlt import DagsterDltResource, DagsterDltTranslator, dlt_assets
 from dagster_dlt.translator import DltResourceTranslatorData
 
-from oaken.el.pipeline import make_pipeline, make_source
+from oaken.el.pipeline import make_pipeline, make_source, source_for_run
 from oaken.settings import Settings
 
 EL_OP = "oaken_el"
@@ -61,6 +61,8 @@ def build_el_definitions(settings: Settings) -> dg.Definitions:
     )
     def raw_tables(context: dg.AssetExecutionContext, dlt: DagsterDltResource, config: ElConfig):
         refresh = "drop_sources" if config.full_refresh else None
-        yield from dlt.run(context=context, refresh=refresh)
+        # a fresh source per run: first loads append (see source_for_run)
+        source = source_for_run(settings, full_refresh=config.full_refresh)
+        yield from dlt.run(context=context, dlt_source=source, refresh=refresh)
 
     return dg.Definitions(assets=[raw_tables], resources={"dlt": DagsterDltResource()})
