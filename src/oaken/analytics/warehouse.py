@@ -15,6 +15,7 @@ dbt writes staging, intermediate and snapshots into ``<schema>_staging``,
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -26,6 +27,16 @@ from oaken.errors import WarehouseError
 
 RAW_SCHEMA = "raw"
 DUCKDB_MARTS_SCHEMA = "analytics"
+#: DuckDB takes up to 80 % of RAM by default; every writer of the warehouse (dlt's load,
+#: dbt through ``transform/profiles.yml``, the checks here) is held to this instead and
+#: spills to disk beyond it.
+DEFAULT_DUCKDB_MEMORY_LIMIT = "2GB"
+
+
+def duckdb_config() -> dict[str, str]:
+    """Settings for every DuckDB connection that writes or scans the warehouse."""
+    return {"memory_limit": os.environ.get("OAKEN_DUCKDB_MEMORY_LIMIT",
+                                           DEFAULT_DUCKDB_MEMORY_LIMIT)}
 
 
 @dataclass(frozen=True)
@@ -100,7 +111,7 @@ class Warehouse:
             )
         path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            connection = duckdb.connect(str(path), read_only=read_only)
+            connection = duckdb.connect(str(path), read_only=read_only, config=duckdb_config())
         except duckdb.Error as problem:
             raise WarehouseError(f"warehouse {path} cannot be opened: {problem}") from None
         try:

@@ -28,10 +28,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import dlt
+from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
 from dlt.sources.sql_database import sql_table
 from sqlalchemy import Table
 
-from oaken.analytics.warehouse import RAW_SCHEMA, WarehouseConfig, parse_warehouse
+from oaken.analytics.warehouse import (
+    RAW_SCHEMA,
+    WarehouseConfig,
+    duckdb_config,
+    parse_warehouse,
+)
 from oaken.db import models
 from oaken.settings import Settings
 
@@ -117,7 +123,8 @@ def destination_for(config: WarehouseConfig):
     if config.kind == "duckdb":
         assert config.path is not None
         config.path.parent.mkdir(parents=True, exist_ok=True)
-        return dlt.destinations.duckdb(credentials=f"duckdb:///{config.path}")
+        return dlt.destinations.duckdb(credentials=DuckDbCredentials(
+            str(config.path), global_config=duckdb_config()))
     return dlt.destinations.bigquery(project_id=config.project)
 
 
