@@ -102,6 +102,23 @@ def sales_in(url: str) -> int:
     return held
 
 
+def slowest_dbt_nodes(home: Path, count: int = 6) -> str:
+    """The dbt nodes of the newest ``run_results.json`` that took longest, for the report."""
+    import json
+
+    found = sorted((home / "dbt").rglob("run_results.json"), key=lambda p: p.stat().st_mtime)
+    if not found:
+        return "no run_results.json"
+    results = json.loads(found[-1].read_text())["results"]
+    tests = sum(r["execution_time"] for r in results if r["unique_id"].startswith("test."))
+    models = sum(r["execution_time"] for r in results if not r["unique_id"].startswith("test."))
+    slowest = sorted(results, key=lambda r: r["execution_time"], reverse=True)[:count]
+    named = ", ".join(f"{r['unique_id'].split('.')[2]} {r['execution_time']:.1f}"
+                      for r in slowest)
+    return (f"models {models:.0f} s and tests {tests:.0f} s of node time (2 threads); "
+            f"slowest (s): {named}")
+
+
 def analytics_step(label: str) -> dict:
     from oaken.analytics.runner import reconcile, run_analytics
     from oaken.settings import get_settings
@@ -118,7 +135,8 @@ def analytics_step(label: str) -> dict:
           f"dbt {report.dbt}, reconciled={check['matches']}", flush=True)
     return {"seconds": seconds, "moved": moved, "sales_moved": report.rows_moved.get("sales", 0),
             "timings": report.timings, "dbt": report.dbt, "reconciled": check["matches"],
-            "forecast_rows": report.forecast_rows, "rss": rss.peak_mb}
+            "forecast_rows": report.forecast_rows, "rss": rss.peak_mb,
+            "dbt_nodes": slowest_dbt_nodes(Path(settings.home))}
 
 
 def write_section(text: str) -> None:
@@ -206,6 +224,8 @@ def main() -> int:
         f"| {inc['moved'] / inc['seconds']:,.0f} | < 60 s |",
         "",
         f"Steps of the full run (s): {full['timings']}; incremental: {inc['timings']}.",
+        f"dbt, full run: {full['dbt_nodes']}.",
+        f"dbt, incremental run: {inc['dbt_nodes']}.",
         f"dbt: {full['dbt']} (full), {inc['dbt']} (incremental). Reconciled to the cent: "
         f"{full['reconciled'] and inc['reconciled']}. Forecast rows: {inc['forecast_rows']}.",
         "Peak RSS, this process and its children together (dbt runs as a child), sampled "
