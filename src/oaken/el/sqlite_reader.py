@@ -1,0 +1,96 @@
+"""Read one query from a SQLite file with ADBC, in a child process, as an Arrow stream.
+
+    python -m oaken.el.sqlite_reader  < request.json  > arrow-ipc-stream
+
+Why a child process: the ADBC driver carries its own copy of SQLite, and two copies of
+SQLite in one process corrupt each other's view of a WAL database (POSIX locks are per
+process, so each copy takes the other's connections for none: closing the last
+connection of one deletes the WAL the other is still writing to; sqlite.org's "How To
+Corrupt An SQLite Database File", §2.2.1). The process that runs extract/load also
+holds Python's ``sqlite3`` connections; a child that only reads keeps the two apart.
+
+The request (JSON on stdin): ``database`` (file path), ``query`` and ``params`` (qmark
+style), ``schema`` (an Arrow schema, IPC-serialised, base64), ``batch_rows``. The
+query's last column is a tag: rows tagged ``"0"`` fix the column types for the
+driver's inference (see :mod:`oaken.el.arrow_tables`) and are dropped here. Each batch
+is conformed to ``schema`` before it is written, so the parsing runs on this
+process's core. A failure is one line on stderr and exit status 1.
+
+Only pyarrow and the driver are imported: the child starts in a fraction of a second.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import sys
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+TAG = "_oaken_row"
+
+
+def conform(batch: pa.RecordBatch, schema: pa.Schema) -> pa.RecordBatch:
+    """``batch`` with every column in the type of ``schema``, money exact to its scale."""
+    arrays = []
+    for field in schema:
+        array = batch.column(field.name)
+        if isinstance(array.type, pa.ExtensionType):  # PostgreSQL NUMERIC: text storage
+            array = array.storage
+        if pa.types.is_decimal(field.type) and not pa.types.is_decimal(array.type):
+            array = decimal_from_text(array, field.type)
+        arrays.append(array.cast(field.type))
+    return pa.RecordBatch.from_arrays(arrays, schema=schema)
+
+
+def decimal_from_text(array: pa.Array, target: pa.Decimal128Type) -> pa.Array:
+    """Parse decimal text with room to spare, then round half-up to the target's scale."""
+    wide = array.cast(pa.decimal128(38, max(target.scale, 10)))
+    return pc.round(wide, ndigits=target.scale, round_mode="half_up").cast(target)
+
+
+def stream(request: dict, out) -> None:
+    # the low-level API: the DB-API module imports pandas, which triples the start-up
+    import adbc_driver_manager as adbc
+    import adbc_driver_sqlite
+
+    schema = pa.ipc.read_schema(pa.py_buffer(base64.b64decode(request["schema"])))
+    params = request["params"]
+    with adbc_driver_sqlite.connect(request["database"]) as database, \
+            adbc.AdbcConnection(database) as connection:
+        _run(connection, "PRAGMA busy_timeout=30000")  # wait for a writer, as workers do
+        with adbc.AdbcStatement(connection) as statement:
+            statement.set_options(**{"adbc.sqlite.query.batch_rows": str(request["batch_rows"])})
+            statement.set_sql_query(request["query"])
+            if params:
+                statement.bind(pa.record_batch([pa.array([value]) for value in params],
+                                               names=[str(i) for i in range(len(params))]))
+            handle, _ = statement.execute_query()
+            with pa.RecordBatchReader._import_from_c(handle.address) as batches, \
+                    pa.ipc.new_stream(out, schema) as writer:
+                for batch in batches:
+                    rows = batch.filter(pc.equal(batch.column(TAG), "1"))
+                    if rows.num_rows:
+                        writer.write_batch(conform(rows, schema))
+
+
+def _run(connection, sql: str) -> None:
+    import adbc_driver_manager as adbc
+
+    with adbc.AdbcStatement(connection) as statement:
+        statement.set_sql_query(sql)
+        statement.execute_update()
+
+
+def main() -> int:
+    try:
+        stream(json.load(sys.stdin), sys.stdout.buffer)
+    except Exception as problem:  # the parent turns this line into its error
+        print(f"{type(problem).__name__}: {' '.join(str(problem).split())}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
