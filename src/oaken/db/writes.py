@@ -11,7 +11,17 @@ from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Connection, Dialect, Table, case, insert, or_, select, update
+from sqlalchemy import (
+    Connection,
+    Dialect,
+    Table,
+    bindparam,
+    case,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects import mysql, postgresql, sqlite
 
 CHUNK = 500  # keys per IN (...) list: far below every database's parameter limit
@@ -29,32 +39,49 @@ def _dialect_insert(connection: Connection, table: Table) -> Any:
 
 
 def insert_rows(connection: Connection, table: Table, rows: Sequence[dict]) -> None:
-    """Plain insert: a duplicate key is an error (the caller checked existence first).
-
-    The hot path of every worker. The statement is compiled by SQLAlchemy once per
-    table, column set and dialect and handed to the driver's ``executemany`` with
-    the values as they are, which skips SQLAlchemy's per-row type processing (about
-    half the cost of a batch). The drivers bind ``Decimal`` and ``date`` natively;
-    SQLite gets adapters for them in :mod:`oaken.db.engine`.
-    """
+    """Plain insert of dicts with the same keys; see :func:`insert_values`."""
     if not rows:
         return
     columns = tuple(rows[0])
-    sql, positional = _compiled_insert(connection.dialect, table, columns)
-    if positional:
-        params: list = [tuple(row[name] for name in positional) for row in rows]
+    values = [tuple(row[name] for name in columns) for row in rows]
+    insert_values(connection, table, columns, values)
+
+
+def insert_values(
+    connection: Connection, table: Table, columns: tuple[str, ...], rows: Sequence[tuple]
+) -> None:
+    """Plain insert of tuples whose values follow ``columns``: a duplicate key is an
+    error (the caller checked existence first).
+
+    The hot path of every worker and of the import. The statement is compiled by
+    SQLAlchemy once per table, column set and dialect and handed to the driver's
+    ``executemany`` with the values as they are, which skips SQLAlchemy's per-row type
+    processing (about half the cost of a batch). Tuples already in the statement's
+    column order go to the driver untouched. The drivers bind ``Decimal`` and ``date``
+    natively; SQLite gets adapters for them in :mod:`oaken.db.engine`.
+    """
+    if not rows:
+        return
+    sql, order = _compiled_insert(connection.dialect, table, columns)
+    if order is None:  # named parameters (psycopg): the driver wants mappings
+        params: Sequence = [dict(zip(columns, row, strict=True)) for row in rows]
+    elif order == tuple(range(len(columns))):
+        params = rows if isinstance(rows, list) else list(rows)
     else:
-        params = list(rows)
+        params = [tuple(row[index] for index in order) for row in rows]
     connection.exec_driver_sql(sql, params)
 
 
 @lru_cache(maxsize=256)
 def _compiled_insert(
     dialect: Dialect, table: Table, columns: tuple[str, ...]
-) -> tuple[str, tuple[str, ...] | None]:
+) -> tuple[str, tuple[int, ...] | None]:
+    """The INSERT's text and, for positional drivers, where each of its parameters is in
+    a row ordered as ``columns``."""
     compiled = insert(table).compile(dialect=dialect, column_keys=list(columns))
-    positional = tuple(compiled.positiontup) if compiled.positional else None
-    return str(compiled), positional
+    if not compiled.positional:
+        return str(compiled), None
+    return str(compiled), tuple(columns.index(name) for name in compiled.positiontup)
 
 
 def insert_ignore(connection: Connection, table: Table, rows: Sequence[dict]) -> None:
@@ -118,15 +145,39 @@ def chunks(items: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
 def select_by_keys(
     connection: Connection, table: Table, key: str, keys: Sequence[Any], *columns: str
 ) -> dict[Any, tuple]:
-    """``{key: (columns…)}`` for the rows whose ``key`` is in ``keys``."""
+    """``{key: (columns…)}`` for the rows whose ``key`` is in ``keys``, values as the
+    driver returns them (SQLite gives booleans as 0 and 1).
+
+    Every batch of every stage asks this, thousands of keys at a time. One statement
+    with a fixed list of :data:`CHUNK` parameters is compiled per table and columns
+    and run as is, the last chunk padded with its own last key; SQLAlchemy's expanding
+    ``IN`` would render the statement anew for every chunk, which cost three times
+    the query itself.
+    """
     found: dict[Any, tuple] = {}
-    key_column = table.c[key]
-    wanted = [table.c[name] for name in columns]
-    for part in chunks(list(keys)):
-        query = select(key_column, *wanted).where(key_column.in_(part))
-        for row in connection.execute(query):
+    sql, names = _compiled_select(connection.dialect, table, key, columns)
+    keys = list(keys)
+    for part in chunks(keys):
+        padded = (*part, *[part[-1]] * (CHUNK - len(part)))
+        params = padded if names is None else dict(zip(names, padded, strict=True))
+        for row in connection.exec_driver_sql(sql, params):
             found[row[0]] = tuple(row[1:])
     return found
+
+
+@lru_cache(maxsize=64)
+def _compiled_select(
+    dialect: Dialect, table: Table, key: str, columns: tuple[str, ...]
+) -> tuple[str, tuple[str, ...] | None]:
+    """``SELECT key, columns… WHERE key IN (CHUNK parameters)``; the parameter names
+    when the driver takes named ones."""
+    params = [bindparam(f"k{n}") for n in range(CHUNK)]
+    query = select(table.c[key], *(table.c[name] for name in columns)).where(
+        table.c[key].in_(params)
+    )
+    compiled = query.compile(dialect=dialect)
+    names = None if compiled.positional else tuple(param.key for param in params)
+    return str(compiled), names
 
 
 def mark_published(connection: Connection, table: Table, key: str, keys: Sequence[Any]) -> None:

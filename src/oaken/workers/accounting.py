@@ -10,7 +10,7 @@ the event, so a redelivered event finds its entry and posts nothing.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 
 from sqlalchemy import Connection
@@ -24,7 +24,7 @@ from oaken.db.reference import (
     RECEIVABLE,
     REVENUE,
 )
-from oaken.db.writes import insert_rows, select_by_keys
+from oaken.db.writes import insert_values, select_by_keys
 from oaken.workers.events import SaleRecorded, ShipmentScheduled
 
 ZERO = Decimal("0.00")
@@ -49,6 +49,24 @@ def entry_id(event: SaleRecorded | ShipmentScheduled) -> str:
     return f"{prefix}:{event.invoice_line_id}"
 
 
+ENTRY_COLUMNS = ("entry_id", "entry_date", "source", "invoice_line_id", "memo", "updated_at")
+LINE_COLUMNS = ("entry_id", "account_code", "debit", "credit", "updated_at")
+
+
+def ledger_values(
+    ident: str, event: SaleRecorded | ShipmentScheduled, now: datetime
+) -> tuple[tuple, list[tuple]]:
+    """The ``journal_entries`` row of an event (in :data:`ENTRY_COLUMNS` order) and its
+    ``journal_lines`` rows (in :data:`LINE_COLUMNS` order); ``ident`` is its entry id."""
+    line_id = event.invoice_line_id
+    if isinstance(event, SaleRecorded):
+        source, day, memo, posting = "sale", event.sale_date, "sale", sale_lines(event)
+    else:
+        source, day, memo, posting = "shipment", event.ship_date, "freight", shipment_lines(event)
+    entry = (ident, day, source, line_id, f"{memo} {line_id}", now)
+    return entry, [(ident, account, debit, credit, now) for account, debit, credit in posting]
+
+
 def post_entries(
     connection: Connection, events: Sequence[SaleRecorded | ShipmentScheduled]
 ) -> tuple[int, int]:
@@ -58,25 +76,10 @@ def post_entries(
     now = datetime.now(UTC).replace(tzinfo=None)
     entries, lines = [], []
     for ident, event in wanted.items():
-        if ident in existing:
-            continue
-        if isinstance(event, SaleRecorded):
-            source, day, memo, posting = "sale", event.sale_date, "sale", sale_lines(event)
-        else:
-            source, day, memo, posting = (
-                "shipment", event.ship_date, "freight", shipment_lines(event)
-            )
-        entries.append(_entry(ident, source, day, event.invoice_line_id, memo, now))
-        lines.extend(
-            {"entry_id": ident, "account_code": account, "debit": debit, "credit": credit,
-             "updated_at": now}
-            for account, debit, credit in posting
-        )
-    insert_rows(connection, models.journal_entries, entries)
-    insert_rows(connection, models.journal_lines, lines)
+        if ident not in existing:
+            entry, posting = ledger_values(ident, event, now)
+            entries.append(entry)
+            lines.extend(posting)
+    insert_values(connection, models.journal_entries, ENTRY_COLUMNS, entries)
+    insert_values(connection, models.journal_lines, LINE_COLUMNS, lines)
     return len(entries), len(events) - len(entries)
-
-
-def _entry(ident: str, source: str, day: date, line_id: str, memo: str, now: datetime) -> dict:
-    return {"entry_id": ident, "entry_date": day, "source": source,
-            "invoice_line_id": line_id, "memo": f"{memo} {line_id}", "updated_at": now}

@@ -18,7 +18,7 @@ from sqlalchemy import Connection
 
 from oaken.contract import Sale
 from oaken.db import models
-from oaken.db.writes import insert_rows, select_by_keys
+from oaken.db.writes import insert_values, select_by_keys
 from oaken.workers.dimensions import DimensionCache
 from oaken.workers.events import SaleRecorded
 
@@ -43,28 +43,23 @@ def event_for(sale: Sale) -> SaleRecorded:
     )
 
 
-def sale_row(sale: Sale, fingerprint: str, now: datetime, *, published: bool) -> dict:
-    return {
-        "invoice_line_id": sale.invoice_line_id,
-        "invoice_id": sale.invoice_id,
-        "sale_date": sale.sale_date,
-        "store_id": sale.store_id,
-        "item_id": sale.item_id,
-        "vendor_id": sale.vendor_id,
-        "category_id": sale.category_id,
-        "employee_id": sale.employee_id,
-        "pack": sale.pack,
-        "bottle_volume_ml": sale.bottle_volume_ml,
-        "bottle_cost": sale.bottle_cost,
-        "bottle_retail": sale.bottle_retail,
-        "bottles_sold": sale.bottles_sold,
-        "sale_dollars": sale.sale_dollars,
-        "volume_liters": sale.volume_liters,
-        "state": sale.state,
-        "content_hash": fingerprint,
-        "published": published,
-        "updated_at": now,
-    }
+SALE_COLUMNS = (
+    "invoice_line_id", "invoice_id", "sale_date", "store_id", "item_id", "vendor_id",
+    "category_id", "employee_id", "pack", "bottle_volume_ml", "bottle_cost", "bottle_retail",
+    "bottles_sold", "sale_dollars", "volume_liters", "state", "content_hash", "published",
+    "updated_at",
+)
+
+
+def sale_values(sale: Sale, fingerprint: str, now: datetime, *, published: bool) -> tuple:
+    """The ``sales`` row of a sale, in :data:`SALE_COLUMNS` order (a tuple: the driver
+    binds it as is)."""
+    return (
+        sale.invoice_line_id, sale.invoice_id, sale.sale_date, sale.store_id, sale.item_id,
+        sale.vendor_id, sale.category_id, sale.employee_id, sale.pack, sale.bottle_volume_ml,
+        sale.bottle_cost, sale.bottle_retail, sale.bottles_sold, sale.sale_dollars,
+        sale.volume_liters, sale.state, fingerprint, published, now,
+    )
 
 
 def record_sales(
@@ -102,8 +97,8 @@ def record_sales(
                 result.recorded.append(event_for(sale))
     dimensions.write(connection, fresh)
     now = datetime.now(UTC).replace(tzinfo=None)
-    insert_rows(connection, models.sales, [
-        sale_row(sale, unique[sale.invoice_line_id][1], now, published=published)
+    insert_values(connection, models.sales, SALE_COLUMNS, [
+        sale_values(sale, unique[sale.invoice_line_id][1], now, published=published)
         for sale in fresh
     ])
     result.recorded.extend(event_for(sale) for sale in fresh)

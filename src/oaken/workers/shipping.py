@@ -17,7 +17,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from sqlalchemy import Connection
 
 from oaken.db import models
-from oaken.db.writes import insert_rows, select_by_keys
+from oaken.db.writes import insert_values, select_by_keys
 from oaken.workers.events import SaleRecorded, ShipmentScheduled
 
 MINIMUM_COST = Decimal("5.00")
@@ -54,6 +54,17 @@ def shipment_for(sale: SaleRecorded) -> ShipmentScheduled:
     )
 
 
+SHIPMENT_COLUMNS = (
+    "invoice_line_id", "sale_date", "ship_date", "shipping_cost", "published", "updated_at",
+)
+
+
+def shipment_values(shipment: ShipmentScheduled, now: datetime, *, published: bool) -> tuple:
+    """The ``shipments`` row of a shipment, in :data:`SHIPMENT_COLUMNS` order."""
+    return (shipment.invoice_line_id, shipment.sale_date, shipment.ship_date,
+            shipment.shipping_cost, published, now)
+
+
 @dataclass
 class ShippingResult:
     scheduled: list[ShipmentScheduled] = field(default_factory=list)
@@ -80,16 +91,8 @@ def schedule_shipments(
                 result.scheduled.append(shipment)
     result.absorbed += len(sales) - len(shipments)
     now = datetime.now(UTC).replace(tzinfo=None)
-    insert_rows(connection, models.shipments, [
-        {
-            "invoice_line_id": s.invoice_line_id,
-            "sale_date": s.sale_date,
-            "ship_date": s.ship_date,
-            "shipping_cost": s.shipping_cost,
-            "published": published,
-            "updated_at": now,
-        }
-        for s in fresh
+    insert_values(connection, models.shipments, SHIPMENT_COLUMNS, [
+        shipment_values(shipment, now, published=published) for shipment in fresh
     ])
     result.scheduled.extend(fresh)
     return result
