@@ -25,6 +25,7 @@ def main() -> None:
         ["streaming.py", *(["--sales", "20000", "--latency-seconds", "5"] if args.quick
                            else [])],
         ["import_breakdown.py", *(["--rows", "20000"] if args.quick else [])],
+        ["el_readers.py", *(["--rows", "20000"] if args.quick else [])],
         ["analytics.py", "--home", str(home), "--keep",
          *(["--rows", "50000"] if args.quick else [])],
         ["dashboard.py", "--warehouse", str(warehouse)],

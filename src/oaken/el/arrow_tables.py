@@ -117,6 +117,8 @@ def _read_sqlite(
     url: URL, columns: Sequence[Column], cursor: str, since: datetime | None,
     schema: pa.Schema,
 ) -> Iterator[pa.RecordBatch]:
+    if since is not None and not _sqlite_has_rows_after(url, columns, cursor, since):
+        return  # nothing new: spare the child's start-up (most tables, most runs)
     query, params = sqlite_query(columns, cursor, since)
     request = {
         "database": url.database, "query": query, "params": params, "batch_rows": BATCH_ROWS,
@@ -144,6 +146,22 @@ def _read_sqlite(
         if child.poll() is None:
             child.kill()
             child.wait()
+
+
+def _sqlite_has_rows_after(
+    url: URL, columns: Sequence[Column], cursor: str, since: datetime
+) -> bool:
+    """One indexed probe through this process's own ``sqlite3`` (no second SQLite)."""
+    cursor_column = columns[0].table.c[cursor]
+    probe = select(literal(1)).where(
+        cursor_column > bindparam("since", _sqlite_cursor_text(since), type_=String)
+    ).limit(1)
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            return connection.execute(probe).first() is not None
+    finally:
+        engine.dispose()
 
 
 def _read_postgres(
@@ -184,8 +202,13 @@ def sqlite_query(
     compiled = union_all(typing_row, rows).compile(dialect=sqlite.dialect())
     values = dict(compiled.params)
     if since is not None:
-        values["since"] = _cursor_param(since).isoformat(" ", "microseconds")
+        values["since"] = _sqlite_cursor_text(since)
     return str(compiled), [values[name] for name in compiled.positiontup]
+
+
+def _sqlite_cursor_text(since: datetime) -> str:
+    """The cursor as SQLite stores timestamps: ISO text, which compares in time order."""
+    return _cursor_param(since).isoformat(" ", "microseconds")
 
 
 def postgres_query(
