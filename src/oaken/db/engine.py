@@ -16,12 +16,18 @@ from sqlalchemy.exc import DatabaseError as SQLAlchemyDatabaseError
 
 from oaken.errors import DatabaseError
 
-# Values bound straight to sqlite3 (see oaken.db.writes.insert_rows) are stored exactly
+
+def sqlite_timestamp(value: datetime) -> str:
+    """A timestamp as SQLAlchemy's SQLite ``DateTime`` stores it."""
+    return value.isoformat(" ")
+
+
+# Values bound straight to sqlite3 (see oaken.db.writes.insert_values) are stored exactly
 # as SQLAlchemy's SQLite types store them: money through NUMERIC affinity, dates and
-# timestamps as ISO text.
+# timestamps as ISO text. oaken.db.writes.Binder converts with the same functions.
 sqlite3.register_adapter(Decimal, str)
 sqlite3.register_adapter(date, date.isoformat)
-sqlite3.register_adapter(datetime, lru_cache(maxsize=64)(lambda value: value.isoformat(" ")))
+sqlite3.register_adapter(datetime, lru_cache(maxsize=64)(sqlite_timestamp))
 
 
 def make_engine(url: str) -> Engine:

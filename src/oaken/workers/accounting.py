@@ -10,7 +10,6 @@ the event, so a redelivered event finds its entry and posts nothing.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from decimal import Decimal
 
 from sqlalchemy import Connection
@@ -24,7 +23,7 @@ from oaken.db.reference import (
     RECEIVABLE,
     REVENUE,
 )
-from oaken.db.writes import insert_values, select_by_keys
+from oaken.db.writes import Binder, insert_values, select_by_keys
 from oaken.workers.events import SaleRecorded, ShipmentScheduled
 
 ZERO = Decimal("0.00")
@@ -54,17 +53,18 @@ LINE_COLUMNS = ("entry_id", "account_code", "debit", "credit", "updated_at")
 
 
 def ledger_values(
-    ident: str, event: SaleRecorded | ShipmentScheduled, now: datetime
+    ident: str, event: SaleRecorded | ShipmentScheduled, bind: Binder
 ) -> tuple[tuple, list[tuple]]:
     """The ``journal_entries`` row of an event (in :data:`ENTRY_COLUMNS` order) and its
     ``journal_lines`` rows (in :data:`LINE_COLUMNS` order); ``ident`` is its entry id."""
-    line_id = event.invoice_line_id
+    line_id, now, money = event.invoice_line_id, bind.now, bind.money
     if isinstance(event, SaleRecorded):
         source, day, memo, posting = "sale", event.sale_date, "sale", sale_lines(event)
     else:
         source, day, memo, posting = "shipment", event.ship_date, "freight", shipment_lines(event)
-    entry = (ident, day, source, line_id, f"{memo} {line_id}", now)
-    return entry, [(ident, account, debit, credit, now) for account, debit, credit in posting]
+    entry = (ident, bind.day(day), source, line_id, f"{memo} {line_id}", now)
+    return entry, [(ident, account, money(debit), money(credit), now)
+                   for account, debit, credit in posting]
 
 
 def post_entries(
@@ -73,11 +73,11 @@ def post_entries(
     """Post the entries not yet in the ledger. Returns (posted, absorbed)."""
     wanted = {entry_id(event): event for event in events}
     existing = select_by_keys(connection, models.journal_entries, "entry_id", list(wanted))
-    now = datetime.now(UTC).replace(tzinfo=None)
+    bind = Binder.of(connection)
     entries, lines = [], []
     for ident, event in wanted.items():
         if ident not in existing:
-            entry, posting = ledger_values(ident, event, now)
+            entry, posting = ledger_values(ident, event, bind)
             entries.append(entry)
             lines.extend(posting)
     insert_values(connection, models.journal_entries, ENTRY_COLUMNS, entries)

@@ -11,14 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Generic, TypeVar
 
 from sqlalchemy import Connection
 
 from oaken.contract import Sale
 from oaken.db import models
-from oaken.db.writes import insert_values, select_by_keys
+from oaken.db.writes import Binder, insert_values, select_by_keys
 from oaken.workers.dimensions import DimensionCache
 from oaken.workers.events import SaleRecorded
 
@@ -27,9 +26,19 @@ Ref = TypeVar("Ref")
 
 @dataclass
 class OrdersResult(Generic[Ref]):
-    recorded: list[SaleRecorded] = field(default_factory=list)
+    """The events of a batch, apart: ``new`` sales were inserted by this batch (so
+    nothing downstream of them exists yet), ``redelivered`` ones were known but their
+    event never acknowledged."""
+
+    new: list[SaleRecorded] = field(default_factory=list)
+    redelivered: list[SaleRecorded] = field(default_factory=list)
     conflicts: list[tuple[Ref, str]] = field(default_factory=list)
     absorbed: int = 0
+
+    @property
+    def recorded(self) -> list[SaleRecorded]:
+        """Every ``sale.recorded`` event to publish."""
+        return [*self.redelivered, *self.new]
 
 
 def event_for(sale: Sale) -> SaleRecorded:
@@ -51,14 +60,15 @@ SALE_COLUMNS = (
 )
 
 
-def sale_values(sale: Sale, fingerprint: str, now: datetime, *, published: bool) -> tuple:
-    """The ``sales`` row of a sale, in :data:`SALE_COLUMNS` order (a tuple: the driver
-    binds it as is)."""
+def sale_values(sale: Sale, fingerprint: str, bind: Binder) -> tuple:
+    """The ``sales`` row of a sale, in :data:`SALE_COLUMNS` order."""
+    money = bind.money
     return (
-        sale.invoice_line_id, sale.invoice_id, sale.sale_date, sale.store_id, sale.item_id,
-        sale.vendor_id, sale.category_id, sale.employee_id, sale.pack, sale.bottle_volume_ml,
-        sale.bottle_cost, sale.bottle_retail, sale.bottles_sold, sale.sale_dollars,
-        sale.volume_liters, sale.state, fingerprint, published, now,
+        sale.invoice_line_id, sale.invoice_id, bind.day(sale.sale_date), sale.store_id,
+        sale.item_id, sale.vendor_id, sale.category_id, sale.employee_id, sale.pack,
+        sale.bottle_volume_ml, money(sale.bottle_cost), money(sale.bottle_retail),
+        sale.bottles_sold, money(sale.sale_dollars), money(sale.volume_liters), sale.state,
+        fingerprint, bind.published, bind.now,
     )
 
 
@@ -71,12 +81,12 @@ def record_sales(
 ) -> OrdersResult[Ref]:
     """Write one batch of valid sales; see the module docstring for the rules."""
     result: OrdersResult[Ref] = OrdersResult()
-    unique: dict[str, tuple[Sale, str]] = {}
+    unique: dict[str, tuple[Sale, str, Ref]] = {}
     for sale, ref in sales:
         fingerprint = sale.content_hash()
         seen = unique.get(sale.invoice_line_id)
         if seen is None:
-            unique[sale.invoice_line_id] = (sale, fingerprint)
+            unique[sale.invoice_line_id] = (sale, fingerprint, ref)
         elif seen[1] == fingerprint:
             result.absorbed += 1
         else:
@@ -84,30 +94,26 @@ def record_sales(
     existing = select_by_keys(
         connection, models.sales, "invoice_line_id", list(unique), "content_hash", "published"
     )
-    fresh: list[Sale] = []
-    for line_id, (sale, fingerprint) in unique.items():
+    fresh: list[tuple[Sale, str]] = []
+    for line_id, (sale, fingerprint, ref) in unique.items():
         known = existing.get(line_id)
         if known is None:
-            fresh.append(sale)
+            fresh.append((sale, fingerprint))
         elif known[0] != fingerprint:
-            result.conflicts.append((_ref_of(sales, sale), _conflict(line_id)))
+            result.conflicts.append((ref, _conflict(line_id)))
         else:
             result.absorbed += 1
             if not known[1]:
-                result.recorded.append(event_for(sale))
-    dimensions.write(connection, fresh)
-    now = datetime.now(UTC).replace(tzinfo=None)
+                result.redelivered.append(event_for(sale))
+    dimensions.write(connection, [sale for sale, _ in fresh])
+    bind = Binder.of(connection, published=published)
     insert_values(connection, models.sales, SALE_COLUMNS, [
-        sale_values(sale, unique[sale.invoice_line_id][1], now, published=published)
-        for sale in fresh
+        sale_values(sale, fingerprint, bind) for sale, fingerprint in fresh
     ])
-    result.recorded.extend(event_for(sale) for sale in fresh)
+    result.new = [event_for(sale) for sale, _ in fresh]
     return result
 
 
 def _conflict(line_id: str) -> str:
     return f"conflict: invoice_line_id {line_id!r} was already recorded with different content"
 
-
-def _ref_of(sales: Sequence[tuple[Sale, Ref]], wanted: Sale) -> Ref:
-    return next(ref for sale, ref in sales if sale is wanted)

@@ -11,13 +11,13 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import Connection
 
 from oaken.db import models
-from oaken.db.writes import insert_values, select_by_keys
+from oaken.db.writes import Binder, insert_values, select_by_keys
 from oaken.workers.events import SaleRecorded, ShipmentScheduled
 
 MINIMUM_COST = Decimal("5.00")
@@ -34,15 +34,28 @@ def business_days_to_ship(invoice_line_id: str) -> int:
     return int.from_bytes(digest, "big") % 5
 
 
+def _days_to_ship(weekday: int, business_days: int) -> int:
+    """Calendar days from a sale on ``weekday`` (Monday 0) to its ship date: to Monday if
+    it falls on a weekend, then ``business_days`` more weekdays."""
+    days = 0
+    while (weekday + days) % 7 >= 5:
+        days += 1
+    for _ in range(business_days):
+        days += 1
+        while (weekday + days) % 7 >= 5:
+            days += 1
+    return days
+
+
+#: the rule above for every weekday and number of business days (0-4), worked out once:
+#: every sale of a bulk import asks for its ship date
+_DAYS_TO_SHIP = tuple(
+    tuple(timedelta(days=_days_to_ship(weekday, n)) for n in range(5)) for weekday in range(7)
+)
+
+
 def ship_date(invoice_line_id: str, sale_date: date) -> date:
-    day = sale_date
-    while day.weekday() >= 5:
-        day += timedelta(days=1)
-    for _ in range(business_days_to_ship(invoice_line_id)):
-        day += timedelta(days=1)
-        while day.weekday() >= 5:
-            day += timedelta(days=1)
-    return day
+    return sale_date + _DAYS_TO_SHIP[sale_date.weekday()][business_days_to_ship(invoice_line_id)]
 
 
 def shipment_for(sale: SaleRecorded) -> ShipmentScheduled:
@@ -59,10 +72,17 @@ SHIPMENT_COLUMNS = (
 )
 
 
-def shipment_values(shipment: ShipmentScheduled, now: datetime, *, published: bool) -> tuple:
-    """The ``shipments`` row of a shipment, in :data:`SHIPMENT_COLUMNS` order."""
-    return (shipment.invoice_line_id, shipment.sale_date, shipment.ship_date,
-            shipment.shipping_cost, published, now)
+def insert_shipments(
+    connection: Connection, shipments: Sequence[ShipmentScheduled], *, published: bool
+) -> None:
+    """Insert shipments known to be new (a duplicate is an error)."""
+    bind = Binder.of(connection, published=published)
+    day, money = bind.day, bind.money
+    insert_values(connection, models.shipments, SHIPMENT_COLUMNS, [
+        (s.invoice_line_id, day(s.sale_date), day(s.ship_date), money(s.shipping_cost),
+         bind.published, bind.now)
+        for s in shipments
+    ])
 
 
 @dataclass
@@ -90,9 +110,6 @@ def schedule_shipments(
             if not known[0]:
                 result.scheduled.append(shipment)
     result.absorbed += len(sales) - len(shipments)
-    now = datetime.now(UTC).replace(tzinfo=None)
-    insert_values(connection, models.shipments, SHIPMENT_COLUMNS, [
-        shipment_values(shipment, now, published=published) for shipment in fresh
-    ])
+    insert_shipments(connection, fresh, published=published)
     result.scheduled.extend(fresh)
     return result
