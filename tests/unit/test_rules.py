@@ -10,7 +10,12 @@ import pytest
 from oaken.workers.accounting import sale_lines, shipment_lines
 from oaken.workers.dimensions import _merge
 from oaken.workers.events import SaleRecorded, ShipmentScheduled
-from oaken.workers.shipping import ship_date, shipment_for, shipping_cost
+from oaken.workers.shipping import (
+    business_days_to_ship,
+    ship_date,
+    shipment_for,
+    shipping_cost,
+)
 
 
 @pytest.mark.parametrize("dollars,cost", [
@@ -39,6 +44,20 @@ def test_ship_date_is_zero_to_four_business_days_and_deterministic() -> None:
             assert 0 <= business_days <= 4
             offsets.add(business_days)
     assert offsets == {0, 1, 2, 3, 4}
+
+
+def test_ship_date_is_the_day_by_day_walk_of_the_rule() -> None:
+    """The precomputed offsets give what walking the calendar gives, every weekday."""
+    for n in range(700):
+        line, sale_day = f"S{n:07d}00001", date(2024, 3, 4) + timedelta(days=n % 14)
+        day = sale_day
+        while day.weekday() >= 5:
+            day += timedelta(days=1)
+        for _ in range(business_days_to_ship(line)):
+            day += timedelta(days=1)
+            while day.weekday() >= 5:
+                day += timedelta(days=1)
+        assert ship_date(line, sale_day) == day
 
 
 def _balance(lines: list[tuple[str, Decimal, Decimal]]) -> Decimal:
