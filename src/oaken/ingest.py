@@ -57,6 +57,7 @@ def import_records(
             return
         with engine.begin() as connection:
             try:
+                _plan_for_now(connection)
                 orders = write_batch(connection, batch, dimensions)
             except BaseException:
                 dimensions.rollback()
@@ -87,6 +88,18 @@ def import_records(
                 flush()
         flush()
     return report
+
+
+def _plan_for_now(connection: Connection) -> None:
+    """On PostgreSQL, plan each query of this transaction for the tables as they are.
+
+    psycopg prepares a statement once it has run five times, and PostgreSQL may then
+    keep a generic plan made while the import's tables were still empty: the ledger
+    lookup went on scanning ``journal_entries`` whole as the import filled it (about
+    200 µs a sale by 10,000 sales). The inserts go through ``COPY`` and plan nothing.
+    """
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql("SET LOCAL plan_cache_mode = force_custom_plan")
 
 
 @contextmanager

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from datetime import datetime
 
 import pytest
-from sqlalchemy import Engine, delete, select, text
+from sqlalchemy import Engine, delete, insert, select, text
 from sqlalchemy.engine import make_url
 
 import oaken.ingest as ingest
@@ -168,26 +168,32 @@ def test_a_crash_in_a_batch_loses_and_doubles_nothing(
     assert contents(engine) == contents(reference)
 
 
-def test_bound_values_are_stored_as_the_driver_stores_python_values(database_url: str) -> None:
-    """Binder converts on SQLite what sqlite3's adapters would (and nothing elsewhere):
-    a row of Python values and the same row bound are stored alike, to the type."""
+def test_rows_are_stored_as_sqlalchemy_stores_them(database_url: str) -> None:
+    """insert_values (Binder's text on SQLite, COPY on PostgreSQL) stores a row as a
+    SQLAlchemy insert of the same Python values does, to the SQLite storage class."""
     engine = make_engine(database_url)
-    first, second = parse_sale(sale(1)), parse_sale(sale(1, Invoice="L2"))
+    now = datetime(2026, 5, 9, 8, 30, 1, 250000)
+    first, second, third = (parse_sale(sale(1, Invoice=line)) for line in ("L1", "L2", "L3"))
     with engine.begin() as connection:
-        DimensionCache().write(connection, [first, second])
-        bound = Binder.of(connection, published=True)
-        as_is = Binder(datetime(2026, 5, 9, 8, 30, 1), True, _same, _same)
-        insert_values(connection, models.sales, SALE_COLUMNS, [
-            sale_values(first, "a" * 32, as_is), sale_values(second, "a" * 32, bound),
+        DimensionCache().write(connection, [first])
+        connection.execute(insert(models.sales), [
+            dict(zip(SALE_COLUMNS, sale_values(first, "a" * 32, Binder(now, True, _same, _same)),
+                     strict=True)),
         ])
-    columns = [name for name in SALE_COLUMNS
-               if name not in ("invoice_line_id", "invoice_id", "updated_at")]
+        insert_values(connection, models.sales, SALE_COLUMNS, [
+            sale_values(second, "a" * 32, Binder(now, True, _same, _same)),
+            sale_values(third, "a" * 32, Binder.of(connection, published=True)),
+        ])
+    columns = [name for name in SALE_COLUMNS if name not in ("invoice_line_id", "invoice_id")]
     if engine.dialect.name == "sqlite":
         columns += [f"typeof({name})" for name in columns]
     with engine.connect() as connection:
         rows = connection.execute(text(  # column names of ours, no values
-            f"SELECT {', '.join(columns)} FROM sales ORDER BY invoice_line_id DESC")).all()
+            f"SELECT {', '.join(columns)} FROM sales ORDER BY invoice_line_id")).all()
     assert rows[0] == rows[1]
+    stamped = [index for index, name in enumerate(columns) if "updated_at" in name]
+    assert [v for i, v in enumerate(rows[0]) if i not in stamped] == \
+        [v for i, v in enumerate(rows[2]) if i not in stamped]
 
 
 def _same(value: object) -> object:

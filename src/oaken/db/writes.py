@@ -97,9 +97,13 @@ def insert_values(
     ``executemany`` with the values as they are, which skips SQLAlchemy's per-row type
     processing (about half the cost of a batch). Tuples already in the statement's
     column order go to the driver untouched. The drivers bind ``Decimal`` and ``date``
-    natively; SQLite gets adapters for them in :mod:`oaken.db.engine`.
+    natively; SQLite gets adapters for them in :mod:`oaken.db.engine`. PostgreSQL
+    takes the rows through ``COPY`` instead (:func:`_copy_rows`).
     """
     if not rows:
+        return
+    if connection.dialect.name == "postgresql":
+        _copy_rows(connection, table, columns, rows)
         return
     sql, order = _compiled_insert(connection.dialect, table, columns)
     if order is None:  # named parameters (psycopg): the driver wants mappings
@@ -109,6 +113,32 @@ def insert_values(
     else:
         params = [tuple(row[index] for index in order) for row in rows]
     connection.exec_driver_sql(sql, params)
+
+
+def _copy_rows(
+    connection: Connection, table: Table, columns: tuple[str, ...], rows: Sequence[tuple]
+) -> None:
+    """``COPY table (columns) FROM STDIN`` on the connection's own transaction.
+
+    An ``executemany`` is a statement per row on PostgreSQL; ``COPY`` streams the rows
+    to one statement, which more than halved the import's inserts there. psycopg
+    writes each value with the same adapters it binds parameters with (``Decimal`` as
+    exact numeric text), and a duplicate key fails the ``COPY`` as it fails an insert.
+    """
+    driver = connection.connection.driver_connection
+    assert driver is not None
+    statement = _copy_statement(connection.dialect, table, columns)
+    with driver.cursor() as cursor, cursor.copy(statement) as copy:
+        for row in rows:
+            copy.write_row(row)
+
+
+@lru_cache(maxsize=64)
+def _copy_statement(dialect: Dialect, table: Table, columns: tuple[str, ...]) -> str:
+    """The ``COPY`` statement; names quoted by SQLAlchemy (it has no values)."""
+    quote = dialect.identifier_preparer
+    names = ", ".join(quote.quote(name) for name in columns)
+    return f"COPY {quote.format_table(table)} ({names}) FROM STDIN"
 
 
 @lru_cache(maxsize=256)
