@@ -1,8 +1,9 @@
 """Bulk import: where the time goes, per sale, and what the obvious fixes would buy.
 
-    .venv/bin/python bench/import_breakdown.py [--rows 100000] [--no-write]
+    .venv/bin/python bench/import_breakdown.py [--rows 100000] [--no-write] [--against REV]
 
-One run, side by side, on fresh SQLite files (and MariaDB when it answers):
+One run, side by side, on fresh SQLite files (and MariaDB and PostgreSQL when they
+answer):
 
 * the cost per sale of making the records (the benchmark's generator), of
   validating them (``parse_sale``) and of handing parsed sales to another process
@@ -10,7 +11,9 @@ One run, side by side, on fresh SQLite files (and MariaDB when it answers):
 * ``import_records`` with each stage timed (orders, shipping, accounting) and the
   time inside the driver's ``executemany`` separated from the Python around it;
 * the same import with SQLite's bulk-load settings (no foreign-key checks, a 256 MB
-  page cache, no fsync), to show what the database's own settings are worth.
+  page cache, no fsync), to show what the database's own settings are worth;
+* with ``--against REV``, the same import by the code of git revision ``REV`` (in a
+  child process, on a fresh database of each kind, just before the current code's).
 
 The result replaces the "Import: where the time goes" section of BENCHMARKS.md.
 """
@@ -18,7 +21,9 @@ The result replaces the "Import: where the time goes" section of BENCHMARKS.md.
 from __future__ import annotations
 
 import argparse
+import os
 import pickle
+import subprocess
 import sys
 import tempfile
 import time
@@ -39,6 +44,23 @@ from oaken.sources.generator import iter_sales
 
 BULK_PRAGMAS = ("PRAGMA foreign_keys=OFF", "PRAGMA cache_size=-262144", "PRAGMA synchronous=OFF")
 MARIADB = "mysql+pymysql://root@127.0.0.1:3306/oaken_bench_import"
+POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/oaken_bench_import"
+ROOT = Path(__file__).resolve().parent.parent
+#: the import as any revision runs it: the same generated records, batches of 10,000
+BASELINE = """
+import sys, time
+from oaken.db.engine import make_engine
+from oaken.db.migrate import migrate
+from oaken.ingest import import_records
+from oaken.sources.generator import iter_sales
+url, rows = sys.argv[1], int(sys.argv[2])
+records = list(iter_sales(rows, seed=42, style="compact"))
+migrate(url)
+begun = time.perf_counter()
+report = import_records(make_engine(url), records, batch_size=10_000)
+assert report.imported == rows, report
+print(time.perf_counter() - begun)
+"""
 
 
 def per_sale(seconds: float, rows: int) -> float:
@@ -80,10 +102,11 @@ def timed_import(url: str, records: list[dict], pragmas: tuple[str, ...] = ()) -
                 spent[name] += time.perf_counter() - begun
         return wrapper
 
-    originals = {name: getattr(ingest, name)
-                 for name in ("record_sales", "schedule_shipments", "post_entries")}
+    stages = {"record_sales": "orders", "insert_shipments": "shipping",
+              "schedule_shipments": "shipping", "post_entries": "accounting"}
+    originals = {name: getattr(ingest, name) for name in stages}
     for name, function in originals.items():
-        setattr(ingest, name, stage(name, function))
+        setattr(ingest, name, stage(stages[name], function))
     try:
         begun = time.perf_counter()
         report = ingest.import_records(engine, records, batch_size=10_000)
@@ -97,6 +120,7 @@ def timed_import(url: str, records: list[dict], pragmas: tuple[str, ...] = ()) -
 
 
 def mariadb_url() -> str | None:
+    """A fresh, empty MariaDB database, or None when the server does not answer."""
     import pymysql
 
     try:
@@ -110,10 +134,43 @@ def mariadb_url() -> str | None:
     return MARIADB
 
 
+def postgres_url() -> str | None:
+    """A fresh, empty PostgreSQL database, or None when the server does not answer."""
+    import psycopg
+
+    try:
+        connection = psycopg.connect("host=127.0.0.1 port=5432 user=postgres dbname=postgres",
+                                     autocommit=True, connect_timeout=3)
+    except psycopg.Error:
+        return None
+    with connection:
+        connection.execute("DROP DATABASE IF EXISTS oaken_bench_import")
+        connection.execute("CREATE DATABASE oaken_bench_import")
+    return POSTGRES
+
+
+def baseline_import(tree: Path, url: str, rows: int) -> float:
+    """Seconds the import of ``rows`` generated sales takes with the code in ``tree``."""
+    done = subprocess.run([sys.executable, "-c", BASELINE, url, str(rows)], check=True,
+                          capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": str(tree / "src")})
+    return float(done.stdout.split()[-1])
+
+
+def checkout(revision: str, folder: Path) -> Path:
+    """The ``src`` of git ``revision`` unpacked into ``folder``."""
+    archive = subprocess.run(["git", "archive", revision, "src"], cwd=ROOT, check=True,
+                             capture_output=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(folder)], input=archive, check=True)
+    return folder
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--no-write", action="store_true", help="do not update BENCHMARKS.md")
+    parser.add_argument("--against", metavar="REV",
+                        help="also time the import of this git revision, side by side")
     args = parser.parse_args()
     rows = args.rows
 
@@ -129,13 +186,21 @@ def main() -> None:
     del sales
 
     runs: dict[str, dict] = {}
+    before: dict[str, float] = {}
     with tempfile.TemporaryDirectory() as folder:
+        tree = checkout(args.against, Path(folder)) if args.against else None
+        if tree:
+            before["SQLite"] = baseline_import(tree, f"sqlite:///{folder}/old.db", rows)
         runs["SQLite"] = timed_import(f"sqlite:///{folder}/a.db", records)
         runs["SQLite, bulk-load pragmas"] = timed_import(f"sqlite:///{folder}/b.db", records,
                                                          BULK_PRAGMAS)
-    url = mariadb_url()
-    if url:
-        runs["MariaDB"] = timed_import(url, records)
+        for name, fresh in (("MariaDB", mariadb_url), ("PostgreSQL", postgres_url)):
+            url = fresh()
+            if url and tree:
+                before[name] = baseline_import(tree, url, rows)
+                url = fresh()
+            if url:
+                runs[name] = timed_import(url, records)
 
     lines = [
         "## Import: where the time goes (`bench/import_breakdown.py`)",
@@ -155,9 +220,9 @@ def main() -> None:
     for name, spent in runs.items():
         lines.append(
             f"| {name} | {rows / spent['total']:,.0f} | {per_sale(spent['total'], rows):.0f} "
-            f"| {per_sale(spent['record_sales'], rows):.0f} "
-            f"| {per_sale(spent['schedule_shipments'], rows):.0f} "
-            f"| {per_sale(spent['post_entries'], rows):.0f} "
+            f"| {per_sale(spent['orders'], rows):.0f} "
+            f"| {per_sale(spent['shipping'], rows):.0f} "
+            f"| {per_sale(spent['accounting'], rows):.0f} "
             f"| {per_sale(spent['driver executemany'], rows):.0f} "
             f"| {per_sale(spent['driver queries'], rows):.0f} |")
     sqlite, bulk = runs["SQLite"], runs["SQLite, bulk-load pragmas"]
@@ -165,7 +230,8 @@ def main() -> None:
         "",
         "The stages include their own driver time; `total` also holds parsing and the "
         "commits. Each sale writes ten rows (sale, shipment, two journal entries, six "
-        "journal lines).",
+        "journal lines). PostgreSQL's inserts are a `COPY` each, outside the driver "
+        "columns.",
         f"SQLite's bulk-load settings change the import by a factor of "
         f"{sqlite['total'] / bulk['total']:.2f}, so disk writes and fsync are not the limit. "
         f"The driver calls alone (binding every value, then the database) take "
@@ -173,6 +239,18 @@ def main() -> None:
         "the Python around them gone, this row-at-a-time path would still stop near "
         f"{rows / sqlite['driver executemany']:,.0f} sales/s.",
     ]
+    if before:
+        lines += [
+            "",
+            f"The same import by revision `{args.against}`, each run on a fresh database "
+            "just before the current code's:",
+            "",
+            "| database | before (sales/s) | now (sales/s) | speed-up |",
+            "|---|---:|---:|---:|",
+        ]
+        lines += [f"| {name} | {rows / seconds:,.0f} | {rows / runs[name]['total']:,.0f} "
+                  f"| {seconds / runs[name]['total']:.2f}x |"
+                  for name, seconds in before.items()]
     text = "\n".join(lines)
     print(text)
     if not args.no_write:
