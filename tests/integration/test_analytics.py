@@ -295,6 +295,49 @@ def test_analytics_incremental_moves_only_new_and_changed_rows(built: Built) -> 
     assert run_el(built.settings).total == 0
 
 
+def test_ledger_key_tests_check_rows_newer_than_the_last_build(built: Built) -> None:
+    """The scoped key tests (unique_changed, relationships_changed) catch a new raw row
+    that repeats an old key or has no parent, while skipping rows already tested."""
+    import json
+    import subprocess
+
+    from oaken.orchestration.resources import (
+        apply_dbt_environment,
+        dbt_executable,
+        find_dbt_project,
+    )
+
+    marks = dict(built.wh("select source_table, built_through "
+                          "from analytics.oaken_build_watermark"))
+    assert set(marks) == {"sales", "shipments", "journal_entries", "journal_lines"}
+    assert marks["journal_lines"] == built.wh(
+        "select max(updated_at) from raw.journal_lines")[0][0]
+
+    later = "updated_at + interval 1 day as updated_at"
+    with duckdb.connect(str(built.warehouse)) as warehouse:
+        warehouse.execute(  # an old key again, newer than the watermark
+            f"insert into raw.journal_lines select * replace ({later}) "
+            "from raw.journal_lines order by updated_at limit 1")
+        warehouse.execute(  # a line whose entry does not exist
+            f"insert into raw.journal_lines select * replace ('sale:NO-SUCH-LINE' as entry_id, "
+            f"{later}) from raw.journal_lines order by updated_at limit 1")
+    target = built.home / "dbt" / "target-scoped-test"
+    try:
+        apply_dbt_environment(built.settings)
+        done = subprocess.run(
+            [dbt_executable(), "test", "--select", "stg_journal_lines", "--target-path",
+             str(target)], cwd=find_dbt_project(), capture_output=True, text=True, check=False)
+        results = json.loads((target / "run_results.json").read_text())["results"]
+    finally:
+        with duckdb.connect(str(built.warehouse)) as warehouse:
+            warehouse.execute("delete from raw.journal_lines where updated_at > ?",
+                              [marks["journal_lines"]])
+    failed = {r["unique_id"].split(".")[2].split("_stg_")[0] for r in results
+              if r["status"] == "fail"}
+    assert done.returncode != 0
+    assert failed == {"unique_changed", "relationships_changed"}, failed
+
+
 def test_archive_dry_run_then_apply_keeps_the_ledger(built: Built) -> None:
     app = cli_app()
     before = reconcile(built.settings)["database"]

@@ -34,15 +34,17 @@ dim_vendor as (
     select * from {{ ref('dim_vendor') }}
 ),
 
-aggregated as (
+-- invoices per day × store × item counted in two steps (a group per invoice first):
+-- DuckDB's count(distinct) took twice as long over 12.5 million lines
+per_invoice as (
     select
         sale_date,
         store_id,
         item_id,
+        invoice_id,
         max(category_id) as category_id,
         max(vendor_id) as vendor_id,
         count(*) as sale_lines,
-        count(distinct invoice_id) as invoices,
         sum(bottles_sold) as bottles_sold,
         sum(volume_liters) as volume_liters,
         sum(sale_dollars) as sale_dollars,
@@ -50,6 +52,25 @@ aggregated as (
         sum(gross_margin) as gross_margin,
         sum(shipping_cost) as shipping_cost
     from fct_sales
+    group by sale_date, store_id, item_id, invoice_id
+),
+
+aggregated as (
+    select
+        sale_date,
+        store_id,
+        item_id,
+        max(category_id) as category_id,
+        max(vendor_id) as vendor_id,
+        sum(sale_lines) as sale_lines,
+        count(*) as invoices,
+        sum(bottles_sold) as bottles_sold,
+        sum(volume_liters) as volume_liters,
+        sum(sale_dollars) as sale_dollars,
+        sum(cost_dollars) as cost_dollars,
+        sum(gross_margin) as gross_margin,
+        sum(shipping_cost) as shipping_cost
+    from per_invoice
     group by sale_date, store_id, item_id
 ),
 
