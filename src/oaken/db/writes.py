@@ -2,7 +2,7 @@
 
 SQLite and PostgreSQL use ``ON CONFLICT``; MySQL/MariaDB use ``INSERT IGNORE`` and
 ``ON DUPLICATE KEY UPDATE``. Each call is an ``executemany`` of one statement, which
-the drivers turn into multi-row inserts.
+the drivers turn into multi-row inserts; plain inserts on PostgreSQL are a ``COPY``.
 """
 
 from __future__ import annotations
