@@ -124,28 +124,28 @@ def _read_sqlite(
         "database": url.database, "query": query, "params": params, "batch_rows": BATCH_ROWS,
         "schema": base64.b64encode(schema.serialize().to_pybytes()).decode(),
     }
-    child = subprocess.Popen(
+    # as a context manager, Popen closes the pipes and reaps the child however we leave
+    with subprocess.Popen(
         [sys.executable, "-m", "oaken.el.sqlite_reader"],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-    )
-    try:
-        child.stdin.write(json.dumps(request).encode())
-        child.stdin.close()
+    ) as child:
         try:
-            reader = pa.ipc.open_stream(child.stdout)
-        except pa.ArrowInvalid:  # the child failed before its stream began: see stderr
-            reader = None
-        if reader is not None:
-            yield from reader
-        problem = child.stderr.read().decode().strip()
-        if child.wait() != 0:
-            table = columns[0].table.name
-            raise DatabaseError(f"reading {table} from {url.database} failed: "
-                                f"{problem.splitlines()[-1] if problem else 'no reason given'}")
-    finally:
-        if child.poll() is None:
-            child.kill()
-            child.wait()
+            child.stdin.write(json.dumps(request).encode())
+            child.stdin.close()
+            try:
+                reader = pa.ipc.open_stream(child.stdout)
+            except pa.ArrowInvalid:  # the child failed before its stream began: see stderr
+                reader = None
+            if reader is not None:
+                yield from reader
+            problem = child.stderr.read().decode().strip()
+            if child.wait() != 0:
+                table = columns[0].table.name
+                reason = problem.splitlines()[-1] if problem else "no reason given"
+                raise DatabaseError(f"reading {table} from {url.database} failed: {reason}")
+        finally:
+            if child.poll() is None:  # the consumer stopped early: do not wait for the rest
+                child.kill()
 
 
 def _sqlite_has_rows_after(
