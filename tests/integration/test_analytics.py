@@ -263,24 +263,51 @@ def test_analytics_incremental_moves_only_new_and_changed_rows(built: Built) -> 
     price_change = {**template, "Invoice": "PRICE-1", "Date": "2026-11-15",
                     "BottleCost": str(cost + 1), "BottleRetail": str(retail + Decimal("1.50")),
                     "BottlesSold": 1, "SaleDollars": str(retail + Decimal("1.50"))}
+    # a store that changed county and an item renamed: the marts that denormalise them
+    # must rebuild the old rows too, not only the new sale
+    moved_store = template["StoreNumber"]
+    renamed = {**template, "Invoice": "RENAME-1", "Date": "2026-11-16", "BottlesSold": 1,
+               "SaleDollars": template["BottleRetail"], "County": "OAKEN TEST COUNTY",
+               "StoreName": "Oaken Test Store", "ItemDescription": "OAKEN TEST ITEM",
+               "BottleCost": str(cost + 1), "BottleRetail": str(retail + Decimal("1.50"))}
+    renamed["SaleDollars"] = renamed["BottleRetail"]
     engine = make_engine(built.url)
-    report = import_records(engine, [*new, price_change])
+    report = import_records(engine, [*new, price_change, renamed])
     engine.dispose()
-    assert report.imported == NEW_SALES + 1
+    assert report.imported == NEW_SALES + 2
 
     result = run_analytics(built.settings)
     moved = result.rows_moved
-    assert moved["sales"] == NEW_SALES + 1
-    assert moved["shipments"] == NEW_SALES + 1
-    assert moved["journal_entries"] == 2 * (NEW_SALES + 1)
+    assert moved["sales"] == NEW_SALES + 2
+    assert moved["shipments"] == NEW_SALES + 2
+    assert moved["journal_entries"] == 2 * (NEW_SALES + 2)
     assert moved["positions"] == 0 and moved["accounts"] == 0
     touched_items = {int(r["ItemNumber"]) for r in [*new, price_change]}
     assert 1 <= moved["products"] <= len(touched_items)
-    assert moved["stores"] <= len({int(r["StoreNumber"]) for r in new})
+    assert 1 <= moved["stores"] <= len({int(r["StoreNumber"]) for r in [*new, renamed]})
     assert set(result.dbt) <= {"success", "pass"}
 
     [(fct_after,)] = built.wh("select count(*) from analytics.fct_sales")
-    assert fct_after == fct_before + NEW_SALES + 1
+    assert fct_after == fct_before + NEW_SALES + 2
+
+    # the incremental marts hold every line, to the cent, with the current names
+    rows = database_rows(built.url)
+    detail_wh = {(r[0], r[1], r[2]): r[3] for r in built.wh(
+        "select sale_date, store_id, item_id, sale_dollars "
+        "from analytics.mart_sales_daily_detail")}
+    assert detail_wh == totals_by(rows, lambda r: (r.sale_date, r.store_id, r.item_id),
+                                  lambda r: r.sale_dollars)
+    lines_wh = {r[0]: (money(r[1]), r[2]) for r in built.wh(
+        "select invoice_line_id, sale_dollars, is_shipped from analytics.mart_dashboard_sales")}
+    assert lines_wh == {r.invoice_line_id: (money(r.sale_dollars), r.ship_date is not None)
+                        for r in rows}
+    assert built.wh(
+        "select distinct store_name, county from analytics.mart_sales_daily_detail "
+        f"where store_id = {moved_store}") == [("Oaken Test Store", "OAKEN TEST COUNTY")]
+    assert built.wh("select distinct county from analytics.mart_dashboard_sales "
+                    f"where store_id = {moved_store}") == [("OAKEN TEST COUNTY",)]
+    assert built.wh("select distinct item_description from analytics.mart_sales_daily_detail "
+                    f"where item_id = {item}") == [("OAKEN TEST ITEM",)]
     assert built.wh(f"select bottle_cost, bottle_retail from analytics.dim_product "
                     f"where item_id = {item}") == [(cost + 1, retail + Decimal("1.50"))]
     history = built.wh(f"select bottle_cost, is_current from analytics.dim_product_price_history "

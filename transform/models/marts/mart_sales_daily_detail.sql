@@ -1,5 +1,9 @@
 {{
     config(
+        materialized='incremental',
+        unique_key='daily_store_item_id',
+        incremental_strategy=('merge' if target.type == 'bigquery' else 'delete+insert'),
+        on_schema_change='append_new_columns',
         partition_by=(
             {'field': 'sale_date', 'data_type': 'date', 'granularity': 'month'}
             if target.type == 'bigquery' else none
@@ -11,12 +15,12 @@
 -- Daily sales at the grain the dashboard filters on: one row per sale day × store ×
 -- item, with the store's county and the item's category and vendor denormalised, so
 -- any filter (store, county, category, vendor, item) is a where clause on one table.
+-- Incremental: a run re-aggregates only the day × store × item groups that hold a line
+-- fct_sales changed since this table was built, or whose store, item, category or
+-- vendor names changed since (sale lines never change store, item or day: a second
+-- message with the same invoice line id and other content is a conflict).
 
 with
-
-fct_sales as (
-    select * from {{ ref('fct_sales') }}
-),
 
 dim_store as (
     select * from {{ ref('dim_store') }}
@@ -34,6 +38,87 @@ dim_vendor as (
     select * from {{ ref('dim_vendor') }}
 ),
 
+{% if is_incremental() %}
+
+built as (
+    select
+        coalesce(max(sale_updated_at), cast('1900-01-01' as {{ dbt.type_timestamp() }}))
+            as sale_updated_at,
+        coalesce(max(shipment_updated_at), cast('1900-01-01' as {{ dbt.type_timestamp() }}))
+            as shipment_updated_at
+    from {{ this }}
+),
+
+renamed_stores as (
+    select built_stores.store_id
+    from (
+        select distinct store_id, store_name, city, county_number, county from {{ this }}
+    ) as built_stores
+    left join dim_store
+        on built_stores.store_id = dim_store.store_id
+    where dim_store.store_name is distinct from built_stores.store_name
+        or dim_store.city is distinct from built_stores.city
+        or dim_store.county_number is distinct from built_stores.county_number
+        or dim_store.county is distinct from built_stores.county
+),
+
+renamed_items as (
+    select built_items.item_id
+    from (select distinct item_id, item_description from {{ this }}) as built_items
+    left join dim_product
+        on built_items.item_id = dim_product.item_id
+    where dim_product.item_description is distinct from built_items.item_description
+),
+
+renamed_categories as (
+    select built_categories.category_id
+    from (select distinct category_id, category_name from {{ this }}) as built_categories
+    left join dim_category
+        on built_categories.category_id = dim_category.category_id
+    where dim_category.category_name is distinct from built_categories.category_name
+),
+
+renamed_vendors as (
+    select built_vendors.vendor_id
+    from (select distinct vendor_id, vendor_name from {{ this }}) as built_vendors
+    left join dim_vendor
+        on built_vendors.vendor_id = dim_vendor.vendor_id
+    where dim_vendor.vendor_name is distinct from built_vendors.vendor_name
+),
+
+changed_groups as (
+    select fct_sales.sale_date, fct_sales.store_id, fct_sales.item_id
+    from {{ ref('fct_sales') }} as fct_sales
+    cross join built
+    where fct_sales.sale_updated_at > built.sale_updated_at
+        or fct_sales.shipment_updated_at > built.shipment_updated_at
+    union distinct
+    select sale_date, store_id, item_id
+    from {{ this }}
+    where store_id in (select store_id from renamed_stores)
+        or item_id in (select item_id from renamed_items)
+        or category_id in (select category_id from renamed_categories)
+        or vendor_id in (select vendor_id from renamed_vendors)
+),
+
+-- every line of the changed groups, old and new: a group is re-aggregated whole
+fct_sales as (
+    select fct_sales.*
+    from {{ ref('fct_sales') }} as fct_sales
+    inner join changed_groups
+        on fct_sales.sale_date = changed_groups.sale_date
+        and fct_sales.store_id = changed_groups.store_id
+        and fct_sales.item_id = changed_groups.item_id
+),
+
+{% else %}
+
+fct_sales as (
+    select * from {{ ref('fct_sales') }}
+),
+
+{% endif %}
+
 -- invoices per day × store × item counted in two steps (a group per invoice first):
 -- DuckDB's count(distinct) took twice as long over 12.5 million lines
 per_invoice as (
@@ -50,7 +135,9 @@ per_invoice as (
         sum(sale_dollars) as sale_dollars,
         sum(cost_dollars) as cost_dollars,
         sum(gross_margin) as gross_margin,
-        sum(shipping_cost) as shipping_cost
+        sum(shipping_cost) as shipping_cost,
+        max(sale_updated_at) as sale_updated_at,
+        max(shipment_updated_at) as shipment_updated_at
     from fct_sales
     group by sale_date, store_id, item_id, invoice_id
 ),
@@ -69,7 +156,9 @@ aggregated as (
         sum(sale_dollars) as sale_dollars,
         sum(cost_dollars) as cost_dollars,
         sum(gross_margin) as gross_margin,
-        sum(shipping_cost) as shipping_cost
+        sum(shipping_cost) as shipping_cost,
+        max(sale_updated_at) as sale_updated_at,
+        max(shipment_updated_at) as shipment_updated_at
     from per_invoice
     group by sale_date, store_id, item_id
 ),
@@ -100,7 +189,9 @@ final as (
         aggregated.sale_dollars,
         aggregated.cost_dollars,
         aggregated.gross_margin,
-        aggregated.shipping_cost
+        aggregated.shipping_cost,
+        aggregated.sale_updated_at,
+        aggregated.shipment_updated_at
     from aggregated
     left join dim_store
         on aggregated.store_id = dim_store.store_id

@@ -1,5 +1,9 @@
 {{
     config(
+        materialized='incremental',
+        unique_key='invoice_line_id',
+        incremental_strategy=('merge' if target.type == 'bigquery' else 'delete+insert'),
+        on_schema_change='append_new_columns',
         partition_by=(
             {'field': 'sale_date', 'data_type': 'date', 'granularity': 'month'}
             if target.type == 'bigquery' else none
@@ -12,16 +16,51 @@
 -- denormalised (store, county, category, vendor, item), so any filter combination is a
 -- where clause on one table and distinct invoices/stores stay exact. Stored in sale
 -- date order, so a date range reads only the row groups it needs.
+-- Incremental: a run rebuilds the lines fct_sales changed since this table was built
+-- (new sales, new shipments) and every line of a store whose county changed.
 
 with
+
+dim_store as (
+    select * from {{ ref('dim_store') }}
+),
+
+{% if is_incremental() %}
+
+built as (
+    select
+        coalesce(max(sale_updated_at), cast('1900-01-01' as {{ dbt.type_timestamp() }}))
+            as sale_updated_at,
+        coalesce(max(shipment_updated_at), cast('1900-01-01' as {{ dbt.type_timestamp() }}))
+            as shipment_updated_at
+    from {{ this }}
+),
+
+-- stores whose county is not the one their lines were built with
+recounted_stores as (
+    select built_counties.store_id
+    from (select distinct store_id, county from {{ this }}) as built_counties
+    left join dim_store
+        on built_counties.store_id = dim_store.store_id
+    where coalesce(dim_store.county, 'Unknown') <> built_counties.county
+),
+
+fct_sales as (
+    select fct_sales.*
+    from {{ ref('fct_sales') }} as fct_sales
+    cross join built
+    where fct_sales.sale_updated_at > built.sale_updated_at
+        or fct_sales.shipment_updated_at > built.shipment_updated_at
+        or fct_sales.store_id in (select store_id from recounted_stores)
+),
+
+{% else %}
 
 fct_sales as (
     select * from {{ ref('fct_sales') }}
 ),
 
-dim_store as (
-    select * from {{ ref('dim_store') }}
-),
+{% endif %}
 
 narrow as (
     select
@@ -41,7 +80,9 @@ narrow as (
         fct_sales.is_shipped,
         fct_sales.ship_date,
         fct_sales.days_to_ship,
-        fct_sales.shipping_cost
+        fct_sales.shipping_cost,
+        fct_sales.sale_updated_at,
+        fct_sales.shipment_updated_at
     from fct_sales
     left join dim_store
         on fct_sales.store_id = dim_store.store_id
