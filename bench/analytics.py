@@ -118,7 +118,7 @@ def slowest_dbt_nodes(home: Path, count: int = 6) -> str:
     slowest = sorted(results, key=lambda r: r["execution_time"], reverse=True)[:count]
     named = ", ".join(f"{r['unique_id'].split('.')[2]} {r['execution_time']:.1f}"
                       for r in slowest)
-    return (f"models {models:.0f} s and tests {tests:.0f} s of node time (2 threads); "
+    return (f"models {models:.0f} s and tests {tests:.0f} s of node time; "
             f"slowest (s): {named}")
 
 
@@ -213,13 +213,14 @@ def main() -> int:
     database_mb = (home / "oaken.db").stat().st_size / 1e6 if url.startswith("sqlite") else 0
 
     full, inc = results["full"], results["incremental"]
-    rows = args.rows
     lines = [
         "## Analytics (`bench/analytics.py`)",
         "",
         f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {machine()}; database "
         f"`{safe_url(url).split(':')[0]}`, warehouse DuckDB; "
-        f"`python bench/analytics.py --rows {rows}`.",
+        f"`python bench/analytics.py {' '.join(sys.argv[1:])}`"
+        + (" after an `--import-only` run on the same home." if imported.get("separate")
+           else "."),
         "",
         "| step | rows | time | rows/s | target |",
         "|---|---:|---:|---:|---|",
