@@ -26,25 +26,20 @@ sales_shipped as (
 
 {% if is_incremental() %}
 
-watermarks as (
-    select
-        coalesce(max(sale_updated_at), cast('1900-01-01' as {{ dbt.type_timestamp() }}))
-            as max_sale_updated_at,
-        coalesce(max(shipment_updated_at), cast('1900-01-01' as {{ dbt.type_timestamp() }}))
-            as max_shipment_updated_at
-    from {{ this }}
+built as (
+    {{ built_line_cursors(this) }}
 ),
 
 changed_sales as (
     select sales.invoice_line_id
     from {{ ref('stg_sales') }} as sales
-    cross join watermarks
-    where sales.updated_at > watermarks.max_sale_updated_at
+    cross join built
+    where sales.updated_at > built.sale_updated_at
     union distinct
     select shipments.invoice_line_id
     from {{ ref('stg_shipments') }} as shipments
-    cross join watermarks
-    where shipments.updated_at > watermarks.max_shipment_updated_at
+    cross join built
+    where shipments.updated_at > built.shipment_updated_at
 ),
 
 new_or_changed as (

@@ -41,57 +41,31 @@ dim_vendor as (
 {% if is_incremental() %}
 
 built as (
-    select
-        coalesce(max(sale_updated_at), cast('1900-01-01' as {{ dbt.type_timestamp() }}))
-            as sale_updated_at,
-        coalesce(max(shipment_updated_at), cast('1900-01-01' as {{ dbt.type_timestamp() }}))
-            as shipment_updated_at
-    from {{ this }}
+    {{ built_line_cursors(this) }}
 ),
 
 renamed_stores as (
-    select built_stores.store_id
-    from (
-        select distinct store_id, store_name, city, county_number, county from {{ this }}
-    ) as built_stores
-    left join dim_store
-        on built_stores.store_id = dim_store.store_id
-    where dim_store.store_name is distinct from built_stores.store_name
-        or dim_store.city is distinct from built_stores.city
-        or dim_store.county_number is distinct from built_stores.county_number
-        or dim_store.county is distinct from built_stores.county
+    {{ keys_renamed_since(this, 'dim_store', 'store_id',
+                          ['store_name', 'city', 'county_number', 'county']) }}
 ),
 
 renamed_items as (
-    select built_items.item_id
-    from (select distinct item_id, item_description from {{ this }}) as built_items
-    left join dim_product
-        on built_items.item_id = dim_product.item_id
-    where dim_product.item_description is distinct from built_items.item_description
+    {{ keys_renamed_since(this, 'dim_product', 'item_id', ['item_description']) }}
 ),
 
 renamed_categories as (
-    select built_categories.category_id
-    from (select distinct category_id, category_name from {{ this }}) as built_categories
-    left join dim_category
-        on built_categories.category_id = dim_category.category_id
-    where dim_category.category_name is distinct from built_categories.category_name
+    {{ keys_renamed_since(this, 'dim_category', 'category_id', ['category_name']) }}
 ),
 
 renamed_vendors as (
-    select built_vendors.vendor_id
-    from (select distinct vendor_id, vendor_name from {{ this }}) as built_vendors
-    left join dim_vendor
-        on built_vendors.vendor_id = dim_vendor.vendor_id
-    where dim_vendor.vendor_name is distinct from built_vendors.vendor_name
+    {{ keys_renamed_since(this, 'dim_vendor', 'vendor_id', ['vendor_name']) }}
 ),
 
 changed_groups as (
     select fct_sales.sale_date, fct_sales.store_id, fct_sales.item_id
     from {{ ref('fct_sales') }} as fct_sales
     cross join built
-    where fct_sales.sale_updated_at > built.sale_updated_at
-        or fct_sales.shipment_updated_at > built.shipment_updated_at
+    where {{ line_changed_since('fct_sales', 'built') }}
     union distinct
     select sale_date, store_id, item_id
     from {{ this }}

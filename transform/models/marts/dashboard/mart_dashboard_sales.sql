@@ -28,12 +28,7 @@ dim_store as (
 {% if is_incremental() %}
 
 built as (
-    select
-        coalesce(max(sale_updated_at), cast('1900-01-01' as {{ dbt.type_timestamp() }}))
-            as sale_updated_at,
-        coalesce(max(shipment_updated_at), cast('1900-01-01' as {{ dbt.type_timestamp() }}))
-            as shipment_updated_at
-    from {{ this }}
+    {{ built_line_cursors(this) }}
 ),
 
 -- stores whose county is not the one their lines were built with
@@ -49,8 +44,7 @@ fct_sales as (
     select fct_sales.*
     from {{ ref('fct_sales') }} as fct_sales
     cross join built
-    where fct_sales.sale_updated_at > built.sale_updated_at
-        or fct_sales.shipment_updated_at > built.shipment_updated_at
+    where {{ line_changed_since('fct_sales', 'built') }}
         or fct_sales.store_id in (select store_id from recounted_stores)
 ),
 

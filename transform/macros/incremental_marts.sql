@@ -1,0 +1,32 @@
+{#- The incremental cursor of the models at sale-line grain (fct_sales and the marts
+    built from it): the newest sale and shipment `updated_at` the model already holds
+    (1900-01-01 while it holds none), as a one-row relation to cross join. -#}
+{% macro built_line_cursors(relation) -%}
+    select
+        coalesce(max(sale_updated_at), cast('1900-01-01' as {{ dbt.type_timestamp() }}))
+            as sale_updated_at,
+        coalesce(max(shipment_updated_at), cast('1900-01-01' as {{ dbt.type_timestamp() }}))
+            as shipment_updated_at
+    from {{ relation }}
+{%- endmacro %}
+
+{#- True for the rows of `lines` (fct_sales or a model of its columns) whose sale or
+    shipment changed after the cursors in `built` (built_line_cursors above). -#}
+{% macro line_changed_since(lines, built) -%}
+    ({{ lines }}.sale_updated_at > {{ built }}.sale_updated_at
+        or {{ lines }}.shipment_updated_at > {{ built }}.shipment_updated_at)
+{%- endmacro %}
+
+{#- The keys of `dimension` whose `columns` no longer match what `built` (a model that
+    denormalises them) was built with: a renamed store, item, category or vendor. A key
+    missing from the dimension counts as changed when `built` holds names for it. -#}
+{% macro keys_renamed_since(built, dimension, key, columns) -%}
+    select built_rows.{{ key }}
+    from (select distinct {{ key }}, {{ columns | join(', ') }} from {{ built }}) as built_rows
+    left join {{ dimension }} as current_rows
+        on built_rows.{{ key }} = current_rows.{{ key }}
+    where
+    {%- for column in columns %}
+        {{ 'or ' if not loop.first }}current_rows.{{ column }} is distinct from built_rows.{{ column }}
+    {%- endfor %}
+{%- endmacro %}
