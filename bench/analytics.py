@@ -108,7 +108,6 @@ def sales_in(url: str) -> int:
 
 def slowest_dbt_nodes(home: Path, count: int = 6) -> str:
     """The dbt nodes of the newest ``run_results.json`` that took longest, for the report."""
-
     found = sorted((home / "dbt").rglob("run_results.json"), key=lambda p: p.stat().st_mtime)
     if not found:
         return "no run_results.json"
@@ -191,8 +190,9 @@ def main() -> int:
             shutil.rmtree(path) if path.is_dir() else path.unlink(missing_ok=True)
         imported = {"rows": held, "seconds": None, "rate": None, "rss": 0.0}
         kept = home / IMPORT_RESULT
-        if kept.exists() and json.loads(kept.read_text())["rows"] == held:
-            imported = json.loads(kept.read_text()) | {"separate": True}
+        timed = json.loads(kept.read_text()) if kept.exists() else {}
+        if timed.get("rows") == held:
+            imported = timed | {"separate": True}
         print(f"import: reusing the {held:,} sales already in the database", flush=True)
     else:
         imported = import_step(url, args.rows, seed=42)

@@ -266,11 +266,9 @@ def test_analytics_incremental_moves_only_new_and_changed_rows(built: Built) -> 
     # a store that changed county and an item renamed: the marts that denormalise them
     # must rebuild the old rows too, not only the new sale
     moved_store = template["StoreNumber"]
-    renamed = {**template, "Invoice": "RENAME-1", "Date": "2026-11-16", "BottlesSold": 1,
-               "SaleDollars": template["BottleRetail"], "County": "OAKEN TEST COUNTY",
-               "StoreName": "Oaken Test Store", "ItemDescription": "OAKEN TEST ITEM",
-               "BottleCost": str(cost + 1), "BottleRetail": str(retail + Decimal("1.50"))}
-    renamed["SaleDollars"] = renamed["BottleRetail"]
+    renamed = {**price_change, "Invoice": "RENAME-1", "Date": "2026-11-16",
+               "County": "OAKEN TEST COUNTY", "StoreName": "Oaken Test Store",
+               "ItemDescription": "OAKEN TEST ITEM"}
     engine = make_engine(built.url)
     report = import_records(engine, [*new, price_change, renamed])
     engine.dispose()
