@@ -40,6 +40,7 @@ from oaken.bus.topics import Topics, ensure_topics
 from oaken.db.writes import mark_published
 from oaken.errors import BrokerError
 from oaken.settings import Settings
+from oaken.workers import presence
 from oaken.workers.stages import STAGES, Output, Stage, group_id
 
 log = logging.getLogger("oaken.worker")
@@ -113,13 +114,16 @@ class Worker:
         finally:
             self.consumer.close()
             self.producer.flush(10)
+            presence.forget(self.settings.home, self.group)
 
     def _assigned(self, _consumer: Consumer, partitions: list[TopicPartition]) -> None:
         self.assignment |= {(tp.topic, tp.partition) for tp in partitions}
         log.info("%s: assigned %s", self.stage.name, sorted(self.assignment))
+        presence.note(self.settings.home, self.group, self.assignment)
 
     def _revoked(self, _consumer: Consumer, partitions: list[TopicPartition]) -> None:
         self.assignment -= {(tp.topic, tp.partition) for tp in partitions}
+        presence.note(self.settings.home, self.group, self.assignment)
 
     # -- the broker's identity -------------------------------------------------------
     def _current_cluster(self) -> str:
