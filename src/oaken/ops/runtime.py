@@ -232,7 +232,8 @@ class Stack:
 
     def recycle_if_due(self) -> bool:
         """Restart the embedded broker when it holds more than ``OAKEN_BROKER_RECYCLE_MB``
-        and every consumer group has caught up (nothing left unconsumed)."""
+        and every consumer group has caught up (nothing left unconsumed), or, whatever
+        the groups, when it holds twice that."""
         limit = self.settings.broker_recycle_mb
         now = time.monotonic()
         if not limit or self.stopping or now < self._next_recycle_check:
@@ -247,11 +248,13 @@ class Stack:
             lag = consumer_lag(self.settings)
         except OakenError:
             return False
-        if any(lag.values()):
+        if any(lag.values()) and rss < 2 * limit:
             self._next_recycle_check = now + 0.5  # look again soon for a quiet moment
             return False
-        log.warning("recycling the broker: it holds %.0f MB (OAKEN_BROKER_RECYCLE_MB=%d) and "
-                    "every group has caught up", rss, limit)
+        # past twice the limit it does not wait for a quiet moment: the journal sends
+        # again what the orders worker had not taken, the repairer what the others had not
+        log.warning("recycling the broker: it holds %.0f MB (OAKEN_BROKER_RECYCLE_MB=%d); "
+                    "unconsumed messages: %d", rss, limit, sum(lag.values()))
         assert self.broker is not None
         self.broker.stop()
         self._restart_broker()
