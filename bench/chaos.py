@@ -29,19 +29,17 @@ from collections import Counter
 from decimal import Decimal
 from pathlib import Path
 
-import httpx
-import orjson
 from report import write_section
 from sqlalchemy import create_engine, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.factory import dollars, sale  # noqa: E402
-from tests.support.chaos import (  # noqa: E402
+from tests.support.chaos import (
     PROCESSES,
     Clients,
     Platform,
     run_faults,
+    swamp_api,
     wait_until_settled,
 )
 
@@ -213,34 +211,6 @@ def render_journal(results: list[dict], sales: int, latency_rate: float) -> str:
     return "\n".join(lines)
 
 
-async def _swamp(url: str, clients: int, seconds: float, first: int) -> dict:
-    answers: Counter[int] = Counter()
-    accepted: dict[str, Decimal] = {}
-    counter = iter(range(first, 10**9, 200))
-    deadline = time.monotonic() + seconds
-
-    async def client() -> None:
-        async with httpx.AsyncClient(base_url=url, timeout=30) as http:
-            while time.monotonic() < deadline:
-                start = next(counter)
-                records = [sale(n) for n in range(start, start + 200)]
-                body = b"\n".join(orjson.dumps(r) for r in records)
-                try:
-                    response = await http.post("/v1/sales", content=body, headers={
-                        "content-type": "application/x-ndjson"})
-                except httpx.TransportError:
-                    answers[0] += 1
-                    continue
-                answers[response.status_code] += 1
-                if response.status_code == 202:
-                    accepted.update((str(r["Invoice"]), dollars(r)) for r in records)
-                elif response.status_code == 503:
-                    await asyncio.sleep(float(response.headers.get("retry-after", "1")))
-
-    await asyncio.gather(*(client() for _ in range(clients)))
-    return {"answers": dict(answers), "accepted": accepted}
-
-
 def overload_run(home: Path, clients: int, seconds: float) -> dict:
     platform = Platform(home, f"sqlite:///{home / 'oaken.db'}",
                         OAKEN_JOURNAL_MAX_RECORDS="50000")
@@ -255,7 +225,7 @@ def overload_run(home: Path, clients: int, seconds: float) -> dict:
     watcher = threading.Thread(target=watch, daemon=True)
     watcher.start()
     before = platform.rss_mb("api")
-    swamp = asyncio.run(_swamp(platform.url, clients, seconds, 0))
+    swamp = asyncio.run(swamp_api(platform.url, clients, seconds))
     done.set()
     wait_until_settled(platform, len(swamp["accepted"]), timeout=900)
     alive = platform.all_alive()

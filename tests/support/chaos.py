@@ -9,6 +9,7 @@ timeout means "send it again". Only chunks answered ``202`` count as accepted.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import random
@@ -17,6 +18,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -248,3 +250,40 @@ def wait_until_settled(platform: Platform, expected: int, *, timeout: float = 24
         time.sleep(1.0)
     raise AssertionError(f"not settled in {timeout:.0f}s: {platform.counts()} of {expected}; "
                          f"status {last}\n{platform.log()}")
+
+
+async def swamp_api(url: str, clients: int, seconds: float, *, first: int = 0,
+                    chunk: int = 200) -> dict:
+    """``clients`` concurrent clients post ``chunk`` sales a request, as fast as they are
+    answered, for ``seconds``; a 503 waits its ``Retry-After``. Returns the answers
+    (0: no connection), the sales answered 202, and 503s that lacked ``Retry-After``."""
+    answers: Counter[int] = Counter()
+    accepted: dict[str, Decimal] = {}
+    no_retry_after = 0
+    counter = iter(range(first, 10**9, chunk))
+    deadline = time.monotonic() + seconds
+
+    async def client() -> None:
+        nonlocal no_retry_after
+        async with httpx.AsyncClient(base_url=url, timeout=30) as http:
+            while time.monotonic() < deadline:
+                start = next(counter)
+                records = [sale(n) for n in range(start, start + chunk)]
+                body = b"\n".join(orjson.dumps(record) for record in records)
+                try:
+                    response = await http.post("/v1/sales", content=body, headers={
+                        "content-type": "application/x-ndjson"})
+                except httpx.TransportError:
+                    answers[0] += 1
+                    await asyncio.sleep(0.2)
+                    continue
+                answers[response.status_code] += 1
+                if response.status_code == 202:
+                    accepted.update((str(r["Invoice"]), dollars(r)) for r in records)
+                elif response.status_code == 503:
+                    if "retry-after" not in response.headers:
+                        no_retry_after += 1
+                    await asyncio.sleep(float(response.headers.get("retry-after", "1")))
+
+    await asyncio.gather(*(client() for _ in range(clients)))
+    return {"answers": dict(answers), "accepted": accepted, "no_retry_after": no_retry_after}

@@ -7,7 +7,8 @@ shipment with no ``shipment`` entry. Once such a gap is older than the grace per
 (``OAKEN_REPAIR_GRACE_SECONDS``: long enough for the pipeline to fill it by itself),
 the reconciler publishes the row's event again, rebuilt from the row. Every stage is
 idempotent on the invoice line, so an event sent twice changes nothing; still, a gap
-repaired once is not repaired again until another grace period has passed.
+repaired once is not repaired again until another grace period, and at least three
+repair intervals, have passed.
 
 ``oaken up`` runs it every ``OAKEN_REPAIR_INTERVAL_SECONDS`` (``oaken repair --every``);
 ``oaken repair`` runs it once, ``--dry-run`` only counts.
@@ -118,6 +119,8 @@ class Reconciler:
         self.engine = engine
         self.topics = Topics(settings.topic_prefix)
         self.grace = timedelta(seconds=settings.repair_grace_seconds)
+        self.again_after = max(settings.repair_grace_seconds,
+                               3 * settings.repair_interval_seconds)
         self._producer: Producer | None = None
         self._repaired: dict[tuple[str, str], float] = {}  # (topic, line) → when
 
@@ -153,7 +156,7 @@ class Reconciler:
         return repair
 
     def _forget_old(self) -> None:
-        horizon = time.monotonic() - self.grace.total_seconds()
+        horizon = time.monotonic() - self.again_after
         self._repaired = {k: when for k, when in self._repaired.items() if when > horizon}
 
     def _send(self, events: dict[tuple[str, str], tuple[bytes, bytes]]) -> None:
