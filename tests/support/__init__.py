@@ -1,0 +1,1 @@
+"""Test support that is not a test: helpers and pytest plugins shared by the suites."""
