@@ -1,1 +1,2 @@
-"""Helpers shared by the tests (and the chaos benchmark)."""
+"""Test support that is not a test: helpers and pytest plugins shared by the suites
+(and by the chaos benchmark)."""
