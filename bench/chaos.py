@@ -140,7 +140,7 @@ def chaos_run(home: Path, database: str, sales: int, rate: float, seed: int) -> 
         seconds = recovery_seconds(sampler.samples, fault.at + fault.seconds_down, rate)
         result["recovery"].setdefault(fault.kind, []).append(seconds)
     if server:
-        server.stop()
+        server.remove()
     return result
 
 

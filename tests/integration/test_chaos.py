@@ -52,3 +52,12 @@ def chaos(platform: Platform, *, database=None, seed: int) -> None:
 def test_chaos_on_sqlite_loses_and_doubles_nothing(tmp_path) -> None:
     home = tmp_path / "home"
     chaos(Platform(home, f"sqlite:///{home / 'oaken.db'}"), seed=9)
+
+
+@pytest.mark.slow
+def test_chaos_on_a_database_server_loses_and_doubles_nothing(
+        private_server, private_database_url, tmp_path) -> None:
+    """The same, on a private MariaDB or PostgreSQL server that is also killed with
+    ``kill -9`` once and kept down for 10 s."""
+    chaos(Platform(tmp_path / "home", private_database_url),
+          database=(private_server.kill, private_server.start), seed=11)
