@@ -14,9 +14,11 @@ the batch's events and retries until they are acknowledged. A broker that comes
 back is a new cluster (the embedded broker keeps nothing across a restart, and
 gets a new cluster id each start): offsets read from the old one must never be
 committed to the new one, where they would skip messages never consumed. So the
-loop notes the cluster id of every batch it consumes and commits only when it is
-unchanged; otherwise it drops the consumer (and whatever it had prefetched) and
-joins the new cluster's group afresh.
+loop notes the cluster id before it joins, and commits a batch only if the broker
+still has that id (cluster ids are never reused, so nothing it consumed came from
+another broker); otherwise it drops the consumer, with whatever it had prefetched,
+and joins the new cluster's group afresh. The batch itself is written and its events
+published either way: both are idempotent.
 """
 
 from __future__ import annotations
@@ -106,8 +108,6 @@ class Worker:
                         return
                     continue
                 idle_since = time.monotonic()
-                if not self._same_cluster():
-                    continue
                 self.process(batch)
         except Stopping:
             log.info("%s: stopped while waiting; the batch will be redelivered", self.stage.name)
