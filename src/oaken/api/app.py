@@ -46,6 +46,7 @@ from oaken.errors import ContractError
 from oaken.settings import Settings
 
 MAX_BODY = 10 * 1024 * 1024
+MAX_RECORD = 100 * 1024  # far below Kafka's 1 MB message limit: one record is ~600 bytes
 ACK_TIMEOUT = 30.0
 RETRY_AFTER = {"busy": "1", "journal": "5", "broker": "5"}
 
@@ -250,7 +251,12 @@ def create_app(settings: Settings) -> FastAPI:
             except ContractError as problem:
                 rejected.append({"index": index, "errors": problem.errors})
                 continue
-            accepted.append((str(sale.store_id).encode(), orjson.dumps(record)))
+            value = orjson.dumps(record)
+            if len(value) > MAX_RECORD:  # the broker would refuse it for ever
+                rejected.append({"index": index, "errors": [
+                    f"record: {len(value):,} bytes, more than {MAX_RECORD:,}"]})
+                continue
+            accepted.append((str(sale.store_id).encode(), value))
         started = time.perf_counter()
         if accepted:
             refused = await store(accepted)
