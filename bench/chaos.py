@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import statistics
 import sys
 import tempfile
@@ -260,6 +261,7 @@ def soak_run(home: Path, minutes: float, rate: float) -> dict:
     sales = int(minutes * 60 * rate)
     clients = Clients(platform.url, sales=sales, rate=rate, threads=4, chunk=50)
     clients.run()
+    (home / "soak-samples.json").write_text(json.dumps(sampler.samples))  # kept whatever follows
     wait_until_settled(platform, sales, timeout=900)
     sampler.stop.set()
     sampler.join()
