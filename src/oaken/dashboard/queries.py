@@ -38,9 +38,10 @@ names from the configuration and integer limits from code are put into the text.
 same SQL runs on both warehouses through a small adapter: DuckDB (the default, opened
 read-only for each query so ``oaken analytics`` can write in between) and BigQuery
 (``$name`` → ``@name``, list filters as ``in unnest(@name)``, typed query parameters).
-Only DuckDB is tested here: the BigQuery adapter's SQL rendering and parameter typing
-are unit-tested, but no query has been run against a real BigQuery dataset from this
-repository (no credentials in CI).
+The BigQuery adapter's SQL rendering and parameter typing are unit-tested, and the
+page is drawn over BigQuery marts on the BigQuery emulator in
+``tests/integration/test_bigquery.py``; no query has been run against Google's
+BigQuery from this repository (no credentials in CI).
 """
 
 from __future__ import annotations
@@ -239,9 +240,9 @@ class DuckDBWarehouse:
 class BigQueryWarehouse:
     """The same SQL on BigQuery: ``$name`` → ``@name`` with typed query parameters.
 
-    Not exercised against a real dataset by this repository's tests (there are no
-    BigQuery credentials here); :meth:`render` and :func:`bigquery_parameter` are
-    unit-tested. Results are cached by the app for ten minutes (see :meth:`version`).
+    Exercised over the BigQuery emulator (tests/integration/test_bigquery.py), not
+    Google's BigQuery; :meth:`render` and :func:`bigquery_parameter` are unit-tested.
+    Results are cached by the app for ten minutes (see :meth:`version`).
     """
 
     kind = "bigquery"
