@@ -105,39 +105,44 @@ from dbt.flags import set_from_args
 from dbt.adapters.factory import load_plugin
 from dbt.config.profile import Profile
 from dbt.config.renderer import ProfileRenderer
-set_invocation_context(os.environ)
 set_from_args(Namespace(), None)
 load_plugin("bigquery")
 raw = yaml.safe_load(open(sys.argv[1]))
-c = Profile.from_raw_profiles(raw, "oaken", ProfileRenderer({}),
-                              target_override="bigquery").credentials
-print(json.dumps({"maximum_bytes_billed": c.maximum_bytes_billed, "method": str(c.method),
-                  "api_endpoint": c.api_endpoint, "location": c.location,
-                  "token": c.token, "project": c.database, "dataset": c.schema}))
+base = dict(os.environ)
+for env in json.loads(sys.argv[2]):
+    set_invocation_context({**base, **env})
+    c = Profile.from_raw_profiles(raw, "oaken", ProfileRenderer({}),
+                                  target_override="bigquery").credentials
+    print(json.dumps({"maximum_bytes_billed": c.maximum_bytes_billed,
+                      "method": str(c.method), "api_endpoint": c.api_endpoint,
+                      "location": c.location, "token": c.token, "project": c.database,
+                      "dataset": c.schema}))
 """
 
 
-def rendered_profile(config_settings: Settings, tmp_path, monkeypatch) -> dict:
-    """transform/profiles.yml's bigquery target as dbt renders it from oaken's env."""
-    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path),
-           **dbt_environment(config_settings.model_copy(update={"home": tmp_path}))}
+def rendered_profiles(tmp_path, *configurations: Settings) -> list[dict]:
+    """transform/profiles.yml's bigquery target as dbt renders it from oaken's
+    environment, for each of ``configurations`` (one dbt start-up for all)."""
+    envs = [dbt_environment(config.model_copy(update={"home": tmp_path}))
+            for config in configurations]
     done = subprocess.run(
-        [sys.executable, "-c", RENDER, str(find_dbt_project() / "profiles.yml")],
-        env=env, capture_output=True, text=True, check=False, timeout=120)
+        [sys.executable, "-c", RENDER, str(find_dbt_project() / "profiles.yml"),
+         json.dumps(envs)],
+        env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)},
+        capture_output=True, text=True, check=False, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return [json.loads(line) for line in done.stdout.strip().splitlines()[-len(envs):]]
 
 
 def test_dbt_profile_carries_the_cost_guard_location_and_endpoint(
-    no_google_credentials, tmp_path, monkeypatch,
+    no_google_credentials, tmp_path,
 ) -> None:
-    real = rendered_profile(settings(bigquery_location="EU"), tmp_path, monkeypatch)
+    real, emulated = rendered_profiles(
+        tmp_path, settings(bigquery_location="EU"),
+        settings(bigquery_endpoint=ENDPOINT, bigquery_maximum_bytes_billed=0))
     assert real == {"maximum_bytes_billed": 100 * 1024**3, "method": "oauth",
                     "api_endpoint": "", "location": "EU", "token": "",
                     "project": "my-project", "dataset": "oaken"}
-    emulated = rendered_profile(
-        settings(bigquery_endpoint=ENDPOINT, bigquery_maximum_bytes_billed=0),
-        tmp_path, monkeypatch)
     assert emulated["api_endpoint"] == ENDPOINT
     assert emulated["method"] == "oauth-secrets"
     assert emulated["token"] == bigquery.PLACEHOLDER_TOKEN
