@@ -31,6 +31,8 @@ def main() -> None:
         # the analytics warehouse holds 12.5M sales plus the 1 % of its incremental step
         ["dashboard.py", "--warehouse", str(warehouse),
          *([] if args.quick else ["--section", "dashboard-12.5m"])],
+        # faults, overload and a 30-minute soak of the running platform
+        ["chaos.py", *(["--quick"] if args.quick else [])],
     ]
     for script, *extra in runs:
         print(f"== bench/{script} {' '.join(extra)}", flush=True)

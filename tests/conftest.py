@@ -17,6 +17,8 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
+pytest_plugins = ["tests.support.db_servers"]  # private_server, private_database_url
+
 SERVERS = {
     "mariadb": os.environ.get("OAKEN_TEST_MARIADB", "mysql+pymysql://root@127.0.0.1:3306/mysql"),
     "postgresql": os.environ.get(

@@ -72,6 +72,7 @@ def up() -> None:
     topics, migrations, the three workers and the ingest API. Ctrl-C stops cleanly."""
     from oaken.ops.runtime import Stack
 
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     config = settings()
     stack = Stack(config)
     stack.start()
@@ -90,12 +91,12 @@ def worker(
     """Run one worker in the foreground. Start several copies of one stage to scale out:
     they share the partitions of one consumer group."""
     from oaken.db.engine import make_engine
-    from oaken.ops.runtime import prepare
+    from oaken.ops.runtime import prepare_patiently
     from oaken.workers.loop import Worker
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     config = settings()
-    prepare(config)
+    prepare_patiently(config)
     runner = Worker(stage.value, config, make_engine(config.database_url))
     runner.install_signal_handlers()
     runner.run(idle_exit=idle_exit)
@@ -104,13 +105,58 @@ def worker(
 
 @app.command()
 def api() -> None:
-    """Serve the ingest HTTP API (POST /v1/sales, GET /healthz, GET /metrics)."""
+    """Serve the ingest HTTP API (POST /v1/sales, GET /healthz, GET /metrics). With the
+    journal (OAKEN_JOURNAL) it starts and accepts sales while the broker is away."""
     from oaken.api.app import serve
-    from oaken.ops.runtime import prepare
+    from oaken.ops.runtime import prepare_patiently
 
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     config = settings()
-    prepare(config)
+    if not config.journal_enabled:
+        prepare_patiently(config, give_up_after=60)
     serve(config)
+
+
+@app.command()
+def repair(
+    dry_run: Annotated[bool, typer.Option(
+        "--dry-run", help="only count the gaps, send nothing")] = False,
+    every: Annotated[bool, typer.Option(
+        "--every", help="keep going, a pass every OAKEN_REPAIR_INTERVAL_SECONDS "
+        "(as `oaken up` runs it)")] = False,
+) -> None:
+    """Find sales with no shipment and sales or shipments with no ledger entry, older
+    than OAKEN_REPAIR_GRACE_SECONDS, and publish their events again (every stage is
+    idempotent, so nothing is posted twice)."""
+    import signal
+    import threading
+
+    from sqlalchemy.exc import DBAPIError
+
+    from oaken.db.engine import make_engine, wait_for_database
+    from oaken.ops.repair import Reconciler
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    config = settings()
+    engine = make_engine(config.database_url)
+    reconciler = Reconciler(config, engine)
+    if not every:
+        wait_for_database(engine, timeout=10)
+        result = reconciler.run_once(dry_run=dry_run)
+        for kind, count in result.found.items():
+            err.print(f"{kind}: {count:,}")
+        err.print(f"{'would send' if dry_run else 'sent'} "
+                  f"{result.total if dry_run else result.sent:,} events again")
+        return
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    while not stop.wait(config.repair_interval_seconds):
+        try:
+            reconciler.run_once(dry_run=dry_run)
+        except (OakenError, DBAPIError) as problem:  # the next pass tries again
+            logging.getLogger("oaken.repair").warning(
+                "repair pass failed: %s", " ".join(str(problem).split())[:200])
 
 
 @app.command()
@@ -189,7 +235,8 @@ def import_(
 def status(
     as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
 ) -> None:
-    """Row counts, consumer lag per group, dead letters and the ledger balance."""
+    """Row counts, consumer lag and members per group, dead letters, rows waiting for a
+    downstream stage, the journal, restarts and the ledger balance."""
     from oaken.bus.broker import wait_until_ready
     from oaken.db.engine import make_engine, wait_for_database
     from oaken.ops.status import collect
@@ -209,6 +256,18 @@ def status(
         table.add_row(name, f"{count:,}")
     for group, lag in result.lag.items():
         table.add_row(f"lag {group}", f"{lag:,}")
+    for group, members in result.members.items():
+        table.add_row(f"members {group}", f"{members:,}")
+    for kind, gap in result.waiting.items():
+        age = "" if gap.oldest_seconds is None else f" (oldest {gap.oldest_seconds:,.0f}s)"
+        table.add_row(f"waiting: {kind}", f"{gap.rows:,}{age}")
+    if result.journal is not None:
+        table.add_row("journal records not yet taken", f"{result.journal:,}")
+    if result.supervisor:
+        for name, process in result.supervisor["processes"].items():
+            last = f" (last: {process['last_exit']})" if process["last_exit"] else ""
+            table.add_row(f"restarts {name}", f"{process['restarts']:,}{last}")
+        table.add_row("broker recycles", f"{result.supervisor['broker_recycles']:,}")
     table.add_row("dead letters", f"{result.dlq:,}")
     table.add_row("ledger debits − credits", str(result.ledger_imbalance))
     table.add_row("receivables − sales dollars", str(result.receivable_gap))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -57,6 +58,27 @@ class Settings(BaseSettings):
     batch_size: int = Field(default=2000, ge=1, le=100_000)
     kafka_session_timeout_ms: int = 6000
     kafka_heartbeat_interval_ms: int = 1000
+    # resilience: the ingest journal, the supervisor, the reconciler
+    journal: Literal["auto", "on", "off"] = Field(
+        default="auto", description="store-and-forward journal in front of the broker "
+        "(auto: on with the embedded broker)")
+    journal_max_records: int = Field(
+        default=1_000_000, ge=1, description="records the journal holds before the API "
+        "answers 503")
+    api_max_inflight_mb: int = Field(
+        default=64, ge=1, description="request bodies the API holds in memory at once "
+        "before it answers 503")
+    repair_grace_seconds: float = Field(
+        default=60.0, ge=0, description="age before a sale or shipment missing its next "
+        "stage is repaired")
+    repair_interval_seconds: float = Field(
+        default=30.0, gt=0, description="how often `oaken up` looks for gaps")
+    restart_backoff_max_seconds: float = Field(
+        default=30.0, ge=1, description="longest wait before the supervisor restarts a "
+        "process that keeps dying")
+    broker_recycle_mb: int = Field(
+        default=512, ge=0, description="restart the embedded broker once every group has "
+        "caught up and it holds more than this (0: never)")
 
     @field_validator("kafka_bootstrap", "api_token", "broker_bin", mode="before")
     @classmethod
@@ -75,6 +97,15 @@ class Settings(BaseSettings):
     @property
     def embedded_broker(self) -> bool:
         return self.kafka_bootstrap is None
+
+    @property
+    def journal_enabled(self) -> bool:
+        return self.journal == "on" or (self.journal == "auto" and self.embedded_broker)
+
+    @property
+    def journal_path(self) -> Path:
+        """One journal per API port, so two APIs on one host never forward each other's."""
+        return self.home / "journal" / f"api-{self.api_port}.sqlite"
 
     @property
     def bootstrap_servers(self) -> str:

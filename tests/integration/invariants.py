@@ -1,7 +1,10 @@
-"""CONTRACT §6 invariants, checked with SQL against the source of truth."""
+"""CONTRACT §6 invariants, checked with raw SQL against the source of truth, as the
+shipping and accounting applications read it (docs/architecture.md, "Money in the
+database")."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 
 from sqlalchemy import Engine, text
@@ -9,8 +12,21 @@ from sqlalchemy import Engine, text
 CENT = Decimal("0.01")
 
 
-def money(value: object) -> Decimal:
-    return Decimal(str(value or 0)).quantize(CENT)
+def money_reader(engine: Engine) -> Callable[[object], Decimal]:
+    """How money read with raw SQL becomes ``Decimal`` exactly (None as 0.00): SQLite
+    answers integers of hundredths (sums too), the other databases exact DECIMAL."""
+    if engine.dialect.name == "sqlite":
+        def hundredths(value: object) -> Decimal:
+            value = value or 0
+            assert type(value) is int, f"money on SQLite must be integer hundredths: {value!r}"
+            return Decimal(value).scaleb(-2)
+        return hundredths
+
+    def decimal(value: object) -> Decimal:
+        value = value or Decimal("0.00")
+        assert isinstance(value, Decimal), f"money must be an exact DECIMAL: {value!r}"
+        return value.quantize(CENT)
+    return decimal
 
 
 def counts(engine: Engine) -> dict[str, int]:
@@ -29,6 +45,7 @@ def drained(engine: Engine, expected_sales: int) -> bool:
 
 def assert_invariants(engine: Engine, expected: dict[str, Decimal]) -> None:
     """``expected`` maps each valid, distinct invoice line id to its sale dollars."""
+    money = money_reader(engine)
     with engine.connect() as connection:
         sales = dict(connection.execute(
             text("SELECT invoice_line_id, sale_dollars FROM sales")).all())

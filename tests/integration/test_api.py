@@ -48,6 +48,16 @@ def test_invalid_records_are_listed_by_index_with_field_errors(client) -> None:
     assert "invoice_line_id: required" in body["rejected"][1]["errors"]
 
 
+def test_a_record_too_big_for_the_broker_is_rejected_by_index(client) -> None:
+    response = client.post("/v1/sales", json=[sale(1), {**sale(2), "Note": "x" * 200_000}])
+    assert response.status_code == 202 and response.json()["accepted"] == 1
+    [rejected] = response.json()["rejected"]
+    assert rejected["index"] == 1
+    assert rejected["errors"] == [
+        f"record: {len(orjson.dumps({**sale(2), 'Note': 'x' * 200_000})):,} bytes, "
+        "more than 102,400"]
+
+
 def test_all_invalid_is_422_malformed_is_400_and_too_big_is_413(client) -> None:
     response = client.post("/v1/sales", json=[{"Invoice": "A"}])
     assert response.status_code == 422 and response.json()["accepted"] == 0

@@ -10,6 +10,7 @@ from oaken.contract import parse_sale
 from oaken.db.engine import make_engine
 from oaken.workers.dimensions import DimensionCache
 from tests.factory import sale
+from tests.integration.invariants import money_reader
 
 
 def _writes(engine, cache: DimensionCache, records: list[dict]) -> list[str]:
@@ -74,6 +75,7 @@ def test_two_workers_never_roll_a_price_back(database_url: str) -> None:
         row = connection.execute(text(
             "SELECT bottle_cost, bottle_retail, price_date, item_description FROM products "
             "WHERE item_id = :item"), {"item": item}).one()
-    cost, retail = Decimal(str(row[0])), Decimal(str(row[1]))
+    money = money_reader(engine)
+    cost, retail = money(row[0]), money(row[1])
     assert (cost, retail, str(row[2])[:10]) == (Decimal("12.00"), Decimal("18.00"), "2025-05-01")
     assert row[3] == "ITEM 100 (new label)"  # attributes other than the price still follow

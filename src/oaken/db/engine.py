@@ -14,6 +14,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.exc import DatabaseError as SQLAlchemyDatabaseError
 
+from oaken.db.money import to_hundredths
 from oaken.errors import DatabaseError
 
 
@@ -23,9 +24,10 @@ def sqlite_timestamp(value: datetime) -> str:
 
 
 # Values bound straight to sqlite3 (see oaken.db.writes.insert_values) are stored exactly
-# as SQLAlchemy's SQLite types store them: money through NUMERIC affinity, dates and
-# timestamps as ISO text. oaken.db.writes.Binder converts with the same functions.
-sqlite3.register_adapter(Decimal, str)
+# as SQLAlchemy's SQLite types store them: money as integer hundredths (oaken.db.money;
+# every Decimal this process binds to SQLite is money), dates and timestamps as ISO
+# text. oaken.db.writes.Binder converts with the same functions.
+sqlite3.register_adapter(Decimal, to_hundredths)
 sqlite3.register_adapter(date, date.isoformat)
 sqlite3.register_adapter(datetime, lru_cache(maxsize=64)(sqlite_timestamp))
 

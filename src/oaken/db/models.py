@@ -1,12 +1,13 @@
 """SQLAlchemy 2 models of the source of truth (CONTRACT §6).
 
-The same schema runs on SQLite, MariaDB/MySQL and PostgreSQL. Money is
-``Numeric(12, 2)`` on sale lines and ``Numeric(14, 2)`` in the ledger, mapped to
-``Decimal``. Every table carries ``updated_at`` so extract/load can move only new
-or changed rows. ``sales.published`` and ``shipments.published`` are the outbox
-flags: a row is written unpublished in the worker's batch transaction and flagged
-once its downstream event is acknowledged by the broker, so a crash in between is
-repaired on redelivery.
+The same schema runs on SQLite, MariaDB/MySQL and PostgreSQL. Money (and
+``volume_liters``, also two places) is ``Decimal`` with two places in Python:
+``NUMERIC(12, 2)`` on sale lines and ``NUMERIC(14, 2)`` in the ledger on MariaDB/MySQL
+and PostgreSQL, an ``INTEGER`` of hundredths on SQLite (:mod:`oaken.db.money`). Every
+table carries ``updated_at`` so extract/load can move only new or changed rows.
+``sales.published`` and ``shipments.published`` are the outbox flags: a row is
+written unpublished in the worker's batch transaction and flagged once its downstream
+event is acknowledged by the broker, so a crash in between is repaired on redelivery.
 """
 
 from __future__ import annotations
@@ -22,16 +23,17 @@ from sqlalchemy import (
     ForeignKey,
     Integer,
     MetaData,
-    Numeric,
     String,
 )
 from sqlalchemy.dialects import mysql
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from oaken.db.money import Money
+
 #: naive UTC; microseconds on MySQL/MariaDB too (their DATETIME keeps whole seconds)
 Timestamp = DateTime().with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")
-Money = Numeric(12, 2, asdecimal=True)
-LedgerMoney = Numeric(14, 2, asdecimal=True)
+LineMoney = Money(12)
+LedgerMoney = Money(14)
 Text = String(255)
 
 NAMING = {
@@ -84,8 +86,8 @@ class Product(Base):
     vendor_id: Mapped[int | None] = mapped_column(ForeignKey("vendors.vendor_id"))
     pack: Mapped[int | None] = mapped_column(Integer)
     bottle_volume_ml: Mapped[int | None] = mapped_column(Integer)
-    bottle_cost: Mapped[Decimal | None] = mapped_column(Money)
-    bottle_retail: Mapped[Decimal | None] = mapped_column(Money)
+    bottle_cost: Mapped[Decimal | None] = mapped_column(LineMoney)
+    bottle_retail: Mapped[Decimal | None] = mapped_column(LineMoney)
     price_date: Mapped[date | None] = mapped_column(Date, comment="sale date of the current price")
     updated_at: Mapped[datetime] = mapped_column(Timestamp, index=True)
 
@@ -122,11 +124,11 @@ class Sale(Base):
     employee_id: Mapped[int | None] = mapped_column(ForeignKey("employees.employee_id"))
     pack: Mapped[int | None] = mapped_column(Integer)
     bottle_volume_ml: Mapped[int | None] = mapped_column(Integer)
-    bottle_cost: Mapped[Decimal | None] = mapped_column(Money)
-    bottle_retail: Mapped[Decimal | None] = mapped_column(Money)
+    bottle_cost: Mapped[Decimal | None] = mapped_column(LineMoney)
+    bottle_retail: Mapped[Decimal | None] = mapped_column(LineMoney)
     bottles_sold: Mapped[int] = mapped_column(Integer)
-    sale_dollars: Mapped[Decimal] = mapped_column(Money)
-    volume_liters: Mapped[Decimal | None] = mapped_column(Money)
+    sale_dollars: Mapped[Decimal] = mapped_column(LineMoney)
+    volume_liters: Mapped[Decimal | None] = mapped_column(LineMoney)
     state: Mapped[str | None] = mapped_column(Text)
     content_hash: Mapped[str] = mapped_column(String(32))
     published: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -140,7 +142,7 @@ class Shipment(Base):
     )
     sale_date: Mapped[date] = mapped_column(Date)
     ship_date: Mapped[date] = mapped_column(Date)
-    shipping_cost: Mapped[Decimal] = mapped_column(Money)
+    shipping_cost: Mapped[Decimal] = mapped_column(LineMoney)
     published: Mapped[bool] = mapped_column(Boolean, default=False)
     updated_at: Mapped[datetime] = mapped_column(Timestamp, index=True)
 

@@ -28,6 +28,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import mysql, postgresql, sqlite
 
 from oaken.db.engine import sqlite_timestamp
+from oaken.db.money import Money, from_hundredths, to_hundredths_or_none
 
 CHUNK = 500  # keys per IN (...) list: far below every database's parameter limit
 
@@ -40,8 +41,10 @@ class Binder:
     dates through :attr:`money` and :attr:`day`. Most drivers bind the Python values
     themselves, and nothing changes. sqlite3 would adapt every ``Decimal``, ``date``,
     ``datetime`` and ``bool`` at bind time, a registry lookup per value that was a
-    quarter of the time of a SQLite insert; the text made here is what its adapters
-    (:mod:`oaken.db.engine`) make, so the stored values are the same.
+    quarter of the time of a SQLite insert; the values made here (money as integer
+    hundredths, dates as ISO text) are what its adapters (:mod:`oaken.db.engine`) and
+    SQLAlchemy's types (:class:`oaken.db.money.Money`) make, so the stored values are
+    the same.
     """
 
     now: Any
@@ -54,12 +57,9 @@ class Binder:
         """The binder of a batch written now (naive UTC) on ``connection``."""
         now = datetime.now(UTC).replace(tzinfo=None)
         if connection.dialect.name == "sqlite":
-            return cls(sqlite_timestamp(now), int(published), _decimal_text, date.isoformat)
+            return cls(sqlite_timestamp(now), int(published), to_hundredths_or_none,
+                       date.isoformat)
         return cls(now, published, _as_is, _as_is)
-
-
-def _decimal_text(value: Decimal | None) -> str | None:
-    return None if value is None else str(value)
 
 
 def _as_is(value: Any) -> Any:
@@ -97,7 +97,8 @@ def insert_values(
     ``executemany`` with the values as they are, which skips SQLAlchemy's per-row type
     processing (about half the cost of a batch). Tuples already in the statement's
     column order go to the driver untouched. The drivers bind ``Decimal`` and ``date``
-    natively; SQLite gets adapters for them in :mod:`oaken.db.engine`. PostgreSQL
+    natively; SQLite gets adapters for them in :mod:`oaken.db.engine` (money as integer
+    hundredths, unless :class:`Binder` converted it already). PostgreSQL
     takes the rows through ``COPY`` instead (:func:`_copy_rows`).
     """
     if not rows:
@@ -215,7 +216,8 @@ def select_by_keys(
     connection: Connection, table: Table, key: str, keys: Sequence[Any], *columns: str
 ) -> dict[Any, tuple]:
     """``{key: (columns…)}`` for the rows whose ``key`` is in ``keys``, values as the
-    driver returns them (SQLite gives booleans as 0 and 1).
+    driver returns them (SQLite gives booleans as 0 and 1), but money, which is
+    ``Decimal`` on every database (SQLite's integer hundredths converted).
 
     Every batch of every stage asks this, thousands of keys at a time. One statement
     with a fixed list of :data:`CHUNK` parameters is compiled per table and columns
@@ -225,13 +227,27 @@ def select_by_keys(
     """
     found: dict[Any, tuple] = {}
     sql, names = _compiled_select(connection.dialect, table, key, columns)
+    hundredths = _hundredths_at(connection.dialect, table, columns)
     keys = list(keys)
     for part in chunks(keys):
         padded = (*part, *[part[-1]] * (CHUNK - len(part)))
         params = padded if names is None else dict(zip(names, padded, strict=True))
         for row in connection.exec_driver_sql(sql, params):
-            found[row[0]] = tuple(row[1:])
+            values = tuple(row[1:])
+            if hundredths:
+                values = tuple(from_hundredths(value) if index in hundredths and value is not None
+                               else value for index, value in enumerate(values))
+            found[row[0]] = values
     return found
+
+
+@lru_cache(maxsize=64)
+def _hundredths_at(dialect: Dialect, table: Table, columns: tuple[str, ...]) -> frozenset[int]:
+    """Where ``columns`` has money the driver returns as integer hundredths (SQLite)."""
+    if dialect.name != "sqlite":
+        return frozenset()
+    return frozenset(index for index, name in enumerate(columns)
+                     if isinstance(table.c[name].type, Money))
 
 
 @lru_cache(maxsize=64)

@@ -10,10 +10,11 @@ Every batch is conformed to the types of the table as reflected at run time, so 
 column added by a migration appears, typed, on the next run:
 
 - money (``NUMERIC(p, s)``) becomes ``decimal128(p, s)`` exactly, never through a
-  float: SQLite is asked for the text of each value (it keeps them as REAL/INTEGER
-  under NUMERIC affinity, and its text of a REAL is the shortest form that reads back
-  the same, so ``45.37`` reads ``"45.37"``), which Arrow parses as a decimal and
-  rounds half-up to the column's scale; PostgreSQL sends NUMERIC as text already;
+  float: PostgreSQL sends NUMERIC as text, which Arrow parses as a decimal and rounds
+  half-up to the column's scale; SQLite stores money as an INTEGER of hundredths
+  (:mod:`oaken.db.money`), reflected as an integer and typed as money again from the
+  models (:mod:`oaken.el.money_columns`): its text is parsed as an integer and scaled
+  to ``decimal128(p, 2)`` exactly (``4537`` → ``45.37``);
 - integers are ``int64``, dates ``date32``, timestamps ``timestamp[us]`` (naive UTC),
   booleans ``bool``, anything else text.
 
@@ -52,6 +53,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.sql import sqltypes
 
+from oaken.db.money import Money
+from oaken.el.money_columns import hundredths, restore_money
 from oaken.el.sqlite_reader import TAG, conform
 from oaken.errors import DatabaseError
 
@@ -64,16 +67,19 @@ def supports(database_url: str) -> bool:
 
 
 def reflect(database_url: str, name: str, excluded: Sequence[str] = ()) -> list[Column]:
-    """The table's columns as they are now in the database, but the ``excluded`` ones."""
+    """The table's columns as they are now in the database, but the ``excluded`` ones;
+    money stored as integer hundredths typed as money (:func:`restore_money`)."""
     engine = create_engine(make_url(database_url))
     try:
-        table = Table(name, MetaData(), autoload_with=engine)
+        table = restore_money(Table(name, MetaData(), autoload_with=engine))
     finally:
         engine.dispose()
     return [column for column in table.columns if column.name not in excluded]
 
 
 def arrow_type(column_type: sqltypes.TypeEngine) -> pa.DataType:
+    if isinstance(column_type, Money):
+        return pa.decimal128(column_type.precision, 2)
     if isinstance(column_type, sqltypes.Boolean):
         return pa.bool_()
     if isinstance(column_type, sqltypes.Integer):
@@ -123,6 +129,7 @@ def _read_sqlite(
     request = {
         "database": url.database, "query": query, "params": params, "batch_rows": BATCH_ROWS,
         "schema": base64.b64encode(schema.serialize().to_pybytes()).decode(),
+        "hundredths": hundredths(columns),
     }
     # as a context manager, Popen closes the pipes and reaps the child however we leave
     with subprocess.Popen(

@@ -16,7 +16,8 @@ How rows are read depends on the database:
   ``sql_table`` on large tables (BENCHMARKS.md);
 - MySQL/MariaDB (no ADBC driver): dlt's ``sql_table`` with the pyarrow backend,
   50k-row chunks, ``reflection_level="full_with_precision"`` so ``DECIMAL`` money
-  stays decimal.
+  stays decimal (and SQLite's integer hundredths, should ``sql_table`` read SQLite,
+  are typed as money again: :mod:`oaken.el.money_columns`).
 
 Both reflect the table at run time (a column added by a migration shows up in
 ``raw``: dlt's schema evolution), load money as exact ``DECIMAL(p, 2)`` and timestamps
@@ -50,6 +51,7 @@ from oaken.analytics.warehouse import (
 )
 from oaken.db import models
 from oaken.el import arrow_tables
+from oaken.el.money_columns import restore_money, schema_type
 from oaken.settings import Settings
 
 PIPELINE_NAME = "oaken_el"
@@ -132,6 +134,8 @@ def oaken_database(database_url: str, table_names: Iterable[str] = TABLE_NAMES):
             reflection_level="full_with_precision",
             excluded_columns=EXCLUDED.get(table.name),
             defer_table_reflect=True,
+            table_adapter_callback=restore_money,
+            type_adapter_callback=schema_type,
         )
 
 

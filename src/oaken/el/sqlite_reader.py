@@ -10,7 +10,8 @@ Corrupt An SQLite Database File", §2.2.1). The process that runs extract/load a
 holds Python's ``sqlite3`` connections; a child that only reads keeps the two apart.
 
 The request (JSON on stdin): ``database`` (file path), ``query`` and ``params`` (qmark
-style), ``schema`` (an Arrow schema, IPC-serialised, base64), ``batch_rows``. The
+style), ``schema`` (an Arrow schema, IPC-serialised, base64), ``batch_rows``,
+``hundredths`` (the money columns stored as integer hundredths). The
 query's last column is a tag: rows tagged ``"0"`` fix the column types for the
 driver's inference (see :mod:`oaken.el.arrow_tables`) and are dropped here. Each batch
 is conformed to ``schema`` before it is written, so the parsing runs on this
@@ -24,21 +25,29 @@ from __future__ import annotations
 import base64
 import json
 import sys
+from collections.abc import Collection
+from decimal import Decimal
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
 TAG = "_oaken_row"
+_HUNDREDTH = pa.scalar(Decimal("0.01"), pa.decimal128(2, 2))
 
 
-def conform(batch: pa.RecordBatch, schema: pa.Schema) -> pa.RecordBatch:
-    """``batch`` with every column in the type of ``schema``, money exact to its scale."""
+def conform(
+    batch: pa.RecordBatch, schema: pa.Schema, hundredths: Collection[str] = ()
+) -> pa.RecordBatch:
+    """``batch`` with every column in the type of ``schema``, money exact to its scale;
+    the ``hundredths`` columns are integers of hundredths (SQLite's money)."""
     arrays = []
     for field in schema:
         array = batch.column(field.name)
         if isinstance(array.type, pa.ExtensionType):  # PostgreSQL NUMERIC: text storage
             array = array.storage
-        if pa.types.is_decimal(field.type) and not pa.types.is_decimal(array.type):
+        if field.name in hundredths:
+            array = decimal_from_hundredths(array, field.type)
+        elif pa.types.is_decimal(field.type) and not pa.types.is_decimal(array.type):
             array = decimal_from_text(array, field.type)
         arrays.append(array.cast(field.type))
     return pa.RecordBatch.from_arrays(arrays, schema=schema)
@@ -50,6 +59,14 @@ def decimal_from_text(array: pa.Array, target: pa.Decimal128Type) -> pa.Array:
     return pc.round(wide, ndigits=target.scale, round_mode="half_up").cast(target)
 
 
+def decimal_from_hundredths(array: pa.Array, target: pa.Decimal128Type) -> pa.Array:
+    """Integers of hundredths (as text or integers) as ``target``, exactly: ``4537`` ×
+    ``0.01`` is decimal arithmetic on the unscaled integers, and the final cast fails
+    rather than lose a digit."""
+    whole = array.cast(pa.decimal128(19, 0))  # every int64
+    return pc.multiply(whole, _HUNDREDTH).cast(target)
+
+
 def stream(request: dict, out) -> None:
     # the low-level API: the DB-API module imports pandas, which triples the start-up
     import adbc_driver_manager as adbc
@@ -57,6 +74,7 @@ def stream(request: dict, out) -> None:
 
     schema = pa.ipc.read_schema(pa.py_buffer(base64.b64decode(request["schema"])))
     params = request["params"]
+    hundredths = frozenset(request.get("hundredths", ()))
     with adbc_driver_sqlite.connect(request["database"]) as database, \
             adbc.AdbcConnection(database) as connection:
         _run(connection, "PRAGMA busy_timeout=30000")  # wait for a writer, as workers do
@@ -72,7 +90,7 @@ def stream(request: dict, out) -> None:
                 for batch in batches:
                     rows = batch.filter(pc.equal(batch.column(TAG), "1"))
                     if rows.num_rows:
-                        writer.write_batch(conform(rows, schema))
+                        writer.write_batch(conform(rows, schema, hundredths))
 
 
 def _run(connection, sql: str) -> None:

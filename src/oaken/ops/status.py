@@ -1,19 +1,25 @@
-"""``oaken status``: row counts, consumer lag, dead letters and the ledger balance."""
+"""``oaken status``: row counts, consumer lag and members, dead letters, rows waiting for
+a downstream stage, the journal, restarts, and the ledger balance (exact, in Decimal)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import sqlite3
+from dataclasses import dataclass, field
 from decimal import Decimal
 
-from confluent_kafka import Consumer, KafkaException, TopicPartition
+from confluent_kafka import Consumer, ConsumerGroupState, KafkaException, TopicPartition
+from confluent_kafka.admin import AdminClient
 from sqlalchemy import Engine, func, select
 
-from oaken.bus.config import consumer_config
+from oaken.bus.config import admin_config, consumer_config
 from oaken.bus.topics import Topics
 from oaken.db import models
 from oaken.errors import BrokerError
 from oaken.ops.dlq import read_dead_letters
+from oaken.ops.repair import Waiting, waiting
+from oaken.ops.runtime import read_supervisor_state
 from oaken.settings import Settings
+from oaken.workers import presence
 from oaken.workers.stages import STAGES, group_id
 
 COUNTED = ("stores", "vendors", "categories", "products", "employees", "sales", "shipments",
@@ -28,9 +34,15 @@ class Status:
     dlq: int
     ledger_imbalance: Decimal
     receivable_gap: Decimal
+    members: dict[str, int] = field(default_factory=dict)
+    waiting: dict[str, Waiting] = field(default_factory=dict)
+    journal: int | None = None
+    supervisor: dict | None = None
 
     def as_json(self) -> dict[str, object]:
-        return {"counts": self.counts, "lag": self.lag, "dlq": self.dlq,
+        return {"counts": self.counts, "lag": self.lag, "members": self.members,
+                "dlq": self.dlq, "waiting": {k: w.as_json() for k, w in self.waiting.items()},
+                "journal": self.journal, "supervisor": self.supervisor,
                 "ledger_imbalance": str(self.ledger_imbalance),
                 "receivable_gap": str(self.receivable_gap)}
 
@@ -59,9 +71,36 @@ def database_status(engine: Engine) -> tuple[dict[str, int], Decimal, Decimal]:
     return counts, imbalance, _money(receivable) - _money(dollars)
 
 
-def _money(value: object) -> Decimal:
-    # SQLite sums NUMERIC as floating point: round back to cents through its repr
-    return Decimal(str(value)).quantize(CENT)
+def _money(value: Decimal | int) -> Decimal:
+    # the sums come back through the columns' types: Decimal on every database
+    return Decimal(value).quantize(CENT)
+
+
+def group_members(settings: Settings) -> dict[str, int]:
+    """Members of each worker's consumer group (0: no worker has joined). The embedded
+    broker lists no members: there, the workers' own notes count them."""
+    groups = [group_id(settings.topic_prefix, stage) for stage in STAGES]
+    admin = AdminClient(admin_config(settings))
+    members = {}
+    for group, future in admin.describe_consumer_groups(groups, request_timeout=10).items():
+        try:
+            described = future.result()
+        except KafkaException as problem:
+            raise BrokerError(f"cannot describe group {group}: {problem.args[0].str()}") from None
+        alive = described.state not in (ConsumerGroupState.DEAD, ConsumerGroupState.EMPTY)
+        members[group] = len(described.members) if alive else 0
+        if not members[group]:
+            members[group] = presence.members(settings.home, group)
+    return members
+
+
+def journal_records(settings: Settings) -> int | None:
+    """Records in this host's API journal not yet taken by the orders worker."""
+    path = settings.journal_path
+    if not path.exists():
+        return None
+    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as journal:
+        return journal.execute("SELECT count(*) FROM records").fetchone()[0]
 
 
 def consumer_lag(settings: Settings) -> dict[str, int]:
@@ -95,6 +134,11 @@ def consumer_lag(settings: Settings) -> dict[str, int]:
 
 def collect(settings: Settings, engine: Engine) -> Status:
     counts, imbalance, gap = database_status(engine)
+    with engine.connect() as connection:
+        gaps = waiting(connection)
     dead = read_dead_letters(settings)
     return Status(counts=counts, lag=consumer_lag(settings), dlq=len(dead),
-                  ledger_imbalance=imbalance, receivable_gap=gap)
+                  ledger_imbalance=imbalance, receivable_gap=gap,
+                  members=group_members(settings), waiting=gaps,
+                  journal=journal_records(settings),
+                  supervisor=read_supervisor_state(settings.home))

@@ -7,6 +7,18 @@ A crash at any arrow redelivers the batch, and redelivery changes nothing: write
 are idempotent on natural keys, derived values are deterministic, and a row whose
 event was not acknowledged is re-published (downstream dedupes by invoice line).
 SIGTERM and SIGINT set a flag; the loop finishes its batch, commits and closes.
+
+The loop outlives the parts around it. While the database is away it retries the
+batch with back-off and resumes when it answers; while the broker is away it keeps
+the batch's events and retries until they are acknowledged. A broker that comes
+back is a new cluster (the embedded broker keeps nothing across a restart, and
+gets a new cluster id each start): offsets read from the old one must never be
+committed to the new one, where they would skip messages never consumed. So the
+loop notes the cluster id before it joins, and commits a batch only if the broker
+still has that id (cluster ids are never reused, so nothing it consumed came from
+another broker); otherwise it drops the consumer, with whatever it had prefetched,
+and joins the new cluster's group afresh. The batch itself is written and its events
+published either way: both are idempotent.
 """
 
 from __future__ import annotations
@@ -15,22 +27,38 @@ import logging
 import signal
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from typing import TypeVar
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Producer, TopicPartition
+from confluent_kafka.admin import AdminClient
 from sqlalchemy import Engine
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 
-from oaken.bus.config import consumer_config, producer_config
-from oaken.bus.topics import Topics
+from oaken.bus.broker import cluster_id
+from oaken.bus.config import admin_config, consumer_config, producer_config
+from oaken.bus.topics import Topics, ensure_topics
 from oaken.db.writes import mark_published
 from oaken.errors import BrokerError
 from oaken.settings import Settings
+from oaken.workers import presence
 from oaken.workers.stages import STAGES, Output, Stage, group_id
 
 log = logging.getLogger("oaken.worker")
-MAX_RETRIES = 20
+MAX_CONFLICT_RETRIES = 20
+MAX_BACKOFF = 5.0
+T = TypeVar("T")
+
+
+class Stopping(Exception):
+    """The worker was asked to stop while it waited for the database or the broker."""
+
+
+def database_away(problem: DBAPIError) -> bool:
+    """True when ``problem`` means the database cannot be reached (worth waiting for)."""
+    return isinstance(problem, OperationalError | InterfaceError) or bool(
+        problem.connection_invalidated)
 
 
 class Worker:
@@ -43,9 +71,14 @@ class Worker:
         self.stop_event = threading.Event()
         self.processed = 0
         self.dead = 0
-        self.consumer = Consumer(consumer_config(settings, self.group))
+        self.rejoins = 0
+        self.admin = AdminClient(admin_config(settings))
+        # the cluster is noted before joining it, so nothing fetched from an older one
+        # can be taken for this one's
+        self.cluster = self._current_cluster()
+        self.consumer = self._new_consumer()
         self.producer = Producer(producer_config(settings))
-        self._errors: list[str] = []
+        self._failed: list[tuple[str, bytes | None, bytes, list | None]] = []
         self.assignment: set[tuple[str, int]] = set()
 
     # -- lifecycle -----------------------------------------------------------------
@@ -56,10 +89,14 @@ class Worker:
     def stop(self) -> None:
         self.stop_event.set()
 
+    def _new_consumer(self) -> Consumer:
+        consumer = Consumer(consumer_config(self.settings, self.group))
+        consumer.subscribe(self.stage.topics, on_assign=self._assigned,
+                           on_revoke=self._revoked, on_lost=self._revoked)
+        return consumer
+
     def run(self, *, idle_exit: float | None = None) -> None:
         """Process until stopped (or until idle for ``idle_exit`` seconds)."""
-        self.consumer.subscribe(self.stage.topics, on_assign=self._assigned,
-                                on_revoke=self._revoked, on_lost=self._revoked)
         wait = 0.05
         idle_since = time.monotonic()
         try:
@@ -72,16 +109,54 @@ class Worker:
                     continue
                 idle_since = time.monotonic()
                 self.process(batch)
+        except Stopping:
+            log.info("%s: stopped while waiting; the batch will be redelivered", self.stage.name)
         finally:
             self.consumer.close()
             self.producer.flush(10)
+            presence.forget(self.settings.home, self.group)
 
     def _assigned(self, _consumer: Consumer, partitions: list[TopicPartition]) -> None:
         self.assignment |= {(tp.topic, tp.partition) for tp in partitions}
         log.info("%s: assigned %s", self.stage.name, sorted(self.assignment))
+        presence.note(self.settings.home, self.group, self.assignment)
 
     def _revoked(self, _consumer: Consumer, partitions: list[TopicPartition]) -> None:
         self.assignment -= {(tp.topic, tp.partition) for tp in partitions}
+        presence.note(self.settings.home, self.group, self.assignment)
+
+    # -- the broker's identity -------------------------------------------------------
+    def _current_cluster(self) -> str:
+        """The broker's cluster id, waiting (with back-off) while it cannot be reached."""
+        delay = 0.2
+        while True:
+            try:
+                return cluster_id(self.admin)
+            except BrokerError as problem:
+                log.warning("%s: broker unreachable (%s), waiting", self.stage.name, problem)
+                self._pause(delay)
+                delay = min(delay * 2, MAX_BACKOFF)
+
+    def _same_cluster(self) -> bool:
+        """Whether the broker is the one the current consumer joined. If it is a new one,
+        drop the consumer (with anything it prefetched from the old one), make sure the
+        topics exist, and join afresh."""
+        current = self._current_cluster()
+        if current == self.cluster:
+            return True
+        log.warning("%s: the broker is a new cluster (%s, was %s): rejoining its group; "
+                    "uncommitted messages of the old one are not committed",
+                    self.stage.name, current, self.cluster)
+        self.consumer.close()
+        self.assignment.clear()
+        try:
+            ensure_topics(self.admin, self.topics.all(), partitions=self.settings.partitions)
+        except (BrokerError, KafkaException) as problem:
+            log.warning("%s: cannot create the topics yet: %s", self.stage.name, problem)
+        self.consumer = self._new_consumer()
+        self.cluster = current
+        self.rejoins += 1
+        return False
 
     # -- one batch ------------------------------------------------------------------
     def _triage(self, messages: list[Message]) -> list[Message]:
@@ -102,10 +177,9 @@ class Worker:
         output = self._write(batch)
         self._publish(output)
         if output.publish_table is not None and output.publish_keys:
-            self._with_retries(
-                lambda: self._mark(output), what="flag published rows"
-            )
-        self._commit(batch)
+            self._with_retries(lambda: self._mark(output), what="flag published rows")
+        if self._same_cluster():
+            self._commit(batch)
         self.processed += len(batch)
         self.dead += len(output.dead)
 
@@ -127,24 +201,37 @@ class Worker:
             mark_published(connection, output.publish_table, "invoice_line_id",
                            output.publish_keys)
 
-    def _with_retries(self, action, *, what: str):
-        for attempt in range(1, MAX_RETRIES + 1):
+    def _with_retries(self, action: Callable[[], T], *, what: str) -> T:
+        """Run ``action`` (one transaction) until it commits. Nothing was committed when
+        it fails, so it is simply run again: while the database is away, for as long as
+        it takes; after a deadlock or a concurrent insert of the same key, a few times."""
+        conflicts, delay = 0, 0.1
+        while True:
             try:
                 return action()
-            except (OperationalError, IntegrityError) as problem:
-                # the database went away, a deadlock, or a concurrent insert of the same
-                # key: nothing was committed, so the batch is simply tried again
-                if attempt == MAX_RETRIES:
-                    raise
-                reason = str(problem.orig or problem).splitlines()[0][:200]
-                log.warning("%s: %s failed (%s), retry %d", self.stage.name, what, reason,
-                            attempt)
-                self.stop_event.wait(min(0.1 * 2**attempt, 5.0))
-        raise AssertionError("unreachable")
+            except DBAPIError as problem:
+                reason = " ".join(str(problem.orig or problem).split())[:200]
+                if not database_away(problem):
+                    conflicts += 1
+                    if not isinstance(problem, IntegrityError) or (
+                            conflicts >= MAX_CONFLICT_RETRIES):
+                        raise
+                log.warning("%s: %s failed (%s), retrying in %.1fs", self.stage.name, what,
+                            reason, delay)
+                self._pause(delay)
+                delay = min(delay * 2, MAX_BACKOFF)
+
+    def _pause(self, seconds: float) -> None:
+        if self.stop_event.wait(seconds):
+            raise Stopping
 
     def _publish(self, output: Output) -> None:
-        for topic, key, value in output.events:
-            self._produce(topic, key, value, None)
+        """Produce the batch's events and dead letters and wait until the broker has
+        acknowledged every one; a message it refused or that timed out (the broker is
+        away) is produced again, for as long as it takes."""
+        pending: list[tuple[str, bytes | None, bytes, list | None]] = [
+            (topic, key, value, None) for topic, key, value in output.events
+        ]
         failed_at = datetime.now(UTC).isoformat()
         for message, reason in output.dead:
             headers = [
@@ -155,27 +242,33 @@ class Worker:
                 ("stage", self.stage.name.encode()),
                 ("failed_at", failed_at.encode()),
             ]
-            self._produce(self.topics.sales_dlq, message.key(), message.value() or b"", headers)
-        if output.events or output.dead:
-            remaining = self.producer.flush(30)
-            if remaining:
-                raise BrokerError(f"{remaining} messages not acknowledged by the broker in 30s")
-        if self._errors:
-            errors, self._errors = self._errors, []
-            raise BrokerError(f"broker refused {len(errors)} messages: {errors[0]}")
+            pending.append((self.topics.sales_dlq, message.key(), message.value() or b"",
+                            headers))
+        delay = 0.5
+        while pending:
+            for item in pending:
+                self._produce(*item)
+            while self.producer.flush(1.0):
+                self._pause(0)
+            pending, self._failed = self._failed, []
+            if pending:
+                log.warning("%s: the broker did not acknowledge %d messages, producing them "
+                            "again in %.1fs", self.stage.name, len(pending), delay)
+                self._pause(delay)
+                delay = min(delay * 2, MAX_BACKOFF)
 
     def _produce(self, topic: str, key: bytes | None, value: bytes, headers) -> None:
+        def delivered(error: KafkaError | None, _message: Message) -> None:
+            if error is not None:
+                self._failed.append((topic, key, value, headers))
+
         while True:
             try:
                 self.producer.produce(topic, value=value, key=key, headers=headers,
-                                      on_delivery=self._delivered)
+                                      on_delivery=delivered)
                 return
             except BufferError:
                 self.producer.poll(0.1)
-
-    def _delivered(self, error: KafkaError | None, _message: Message) -> None:
-        if error is not None:
-            self._errors = [*self._errors, error.str()]
 
     def _commit(self, batch: Sequence[Message]) -> None:
         offsets: dict[tuple[str, int], int] = {}

@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 
 from oaken.db.engine import make_engine
+from oaken.db.migrate import migration_transaction
 from oaken.db.models import Base
 
 config = context.config
@@ -34,7 +35,7 @@ def run_migrations_online() -> None:
         return
     engine = make_engine(_url())
     try:
-        with engine.connect() as connection:
+        with engine.connect() as connection, migration_transaction(connection):
             _run(connection)
     finally:
         engine.dispose()
