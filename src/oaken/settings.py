@@ -29,6 +29,28 @@ class Settings(BaseSettings):
     api_port: int = 8080
     api_token: str | None = None
     warehouse: str = Field(default="", description="duckdb:///path or bigquery://PROJECT/DATASET")
+    # --- BigQuery (OAKEN_WAREHOUSE=bigquery://PROJECT/DATASET; docs/bigquery.md) ---------
+    bigquery_endpoint: str | None = Field(
+        default=None, description="another BigQuery API endpoint for every client, e.g. an "
+        "emulator at http://127.0.0.1:9050 (without Google credentials: a placeholder token)")
+    bigquery_location: str = Field(
+        default="US", min_length=1, description="location of the datasets dlt and dbt "
+        "create: US, EU, europe-west3, …")
+    bigquery_maximum_bytes_billed: int = Field(
+        default=100 * 1024**3, ge=0, description="cost guard: a query that would bill more "
+        "bytes fails instead (dbt, forecasts, dashboard, reconciliation); 0 = no limit")
+
+    @field_validator("bigquery_endpoint", mode="before")
+    @classmethod
+    def _endpoint_is_a_url(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = value.strip().rstrip("/")
+            if not value:
+                return None
+            if not value.startswith(("http://", "https://")):
+                raise ValueError(f"must be http(s)://HOST[:PORT], got {value!r}")
+        return value
+    # --- end of BigQuery ------------------------------------------------------------------
     dashboard_port: int = 8501
     dagster_port: int = 3000
     topic_prefix: str = ""

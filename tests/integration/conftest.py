@@ -121,3 +121,34 @@ def wait_until(predicate, *, timeout: float = 120.0, interval: float = 0.25) -> 
             return
         time.sleep(interval)
     raise AssertionError(f"condition not met within {timeout}s")
+
+
+@pytest.fixture(scope="module")
+def start_bigquery_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+    """A function that starts a fresh BigQuery emulator and returns its endpoint.
+
+    bqemulator from ``.venv-bqemu`` (``make bqemulator``; ``make test`` builds it), on
+    free ports, ready once ``/healthz`` answers, in memory, stopped at the end of the
+    module. If it cannot start, the test fails in CI (``CI`` set) and is skipped with
+    the reason elsewhere, as for the other real parts.
+    """
+    import os
+
+    from tests.bqemulator.emulator import Emulator, EmulatorUnavailable
+
+    started: list[Emulator] = []
+
+    def start() -> str:
+        emulator = Emulator(tmp_path_factory.mktemp("bqemulator") / "bqemulator.log")
+        try:
+            endpoint = emulator.start()
+        except EmulatorUnavailable as problem:
+            if os.environ.get("CI"):
+                pytest.fail(str(problem))
+            pytest.skip(str(problem))
+        started.append(emulator)
+        return endpoint
+
+    yield start
+    for emulator in started:
+        emulator.stop()

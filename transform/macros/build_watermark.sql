@@ -57,7 +57,10 @@
     {% for table in var('watermarked_tables') %}
         {% set raw = api.Relation.create(database=target.database,
                                          schema=var('raw_schema', 'raw'), identifier=table) %}
-        {% do newest.append("select '" ~ table ~ "', max(updated_at) from " ~ raw) %}
+        {#- the cast: dlt loads the naive `updated_at` as DATETIME on BigQuery, which
+            BigQuery does not assign to a TIMESTAMP column without one -#}
+        {% do newest.append("select '" ~ table ~ "', cast(max(updated_at) as "
+                            ~ dbt.type_timestamp() ~ ") from " ~ raw) %}
     {% endfor %}
     {% do run_query("insert into " ~ relation ~ " " ~ newest | join(" union all ")) %}
     {{ return('') }}

@@ -20,7 +20,7 @@ from decimal import Decimal
 
 from sqlalchemy import delete, select
 
-from oaken.analytics.warehouse import Warehouse, parse_warehouse
+from oaken.analytics.warehouse import Warehouse, warehouse_config
 from oaken.db import models
 from oaken.db.engine import make_engine, wait_for_database
 from oaken.db.writes import chunks
@@ -92,7 +92,7 @@ def archive_sales(
     """Verify, then (with ``apply``) delete sale lines dated before the cut-off."""
     cutoff = cutoff_date(older_than, today=today)
     report = ArchiveReport(cutoff=cutoff, applied=apply)
-    config = parse_warehouse(settings.warehouse)
+    config = warehouse_config(settings)
     warehouse = Warehouse(config)
     if not warehouse.has_table("fct_sales"):
         raise ArchiveError(

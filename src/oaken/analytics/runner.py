@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlalchemy import func, inspect, select
 
-from oaken.analytics.warehouse import RAW_SCHEMA, Warehouse, parse_warehouse
+from oaken.analytics.warehouse import RAW_SCHEMA, Warehouse, warehouse_config
 from oaken.db import models
 from oaken.db.engine import make_engine, safe_url, wait_for_database
 from oaken.errors import (
@@ -89,7 +89,7 @@ def run_analytics(
     from oaken.orchestration.el import EL_OP
 
     started = time.perf_counter()
-    config = parse_warehouse(settings.warehouse)
+    config = warehouse_config(settings)
     check_database(settings)
     defs = build_definitions(settings)
     job = defs.resolve_job_def(JOB_NAME)
@@ -211,7 +211,7 @@ def database_totals(settings: Settings) -> dict[str, Any]:
 
 
 def warehouse_totals(settings: Settings) -> dict[str, Any]:
-    config = parse_warehouse(settings.warehouse)
+    config = warehouse_config(settings)
     warehouse = Warehouse(config)
     fct = config.table("fct_sales")
     lines = config.table("journal_lines", RAW_SCHEMA)

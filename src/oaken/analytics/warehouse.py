@@ -4,7 +4,8 @@ Two kinds, chosen by configuration only:
 
 - ``duckdb:///path/to/warehouse.duckdb`` (the embedded default), and
 - ``bigquery://PROJECT/DATASET`` (credentials from the usual Google environment:
-  ``GOOGLE_APPLICATION_CREDENTIALS`` or application-default login).
+  ``GOOGLE_APPLICATION_CREDENTIALS`` or application-default login; the endpoint,
+  location and cost guard from ``OAKEN_BIGQUERY_*``: :mod:`oaken.analytics.bigquery`).
 
 Layout, the same on both: dlt loads the database into the ``raw`` schema/dataset;
 dbt writes staging, intermediate and snapshots into ``<schema>_staging``,
@@ -20,10 +21,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
 from oaken.errors import WarehouseError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from oaken.settings import Settings
 
 RAW_SCHEMA = "raw"
 DUCKDB_MARTS_SCHEMA = "analytics"
@@ -45,6 +49,11 @@ class WarehouseConfig:
     path: Path | None = None  # duckdb file
     project: str | None = None  # bigquery project
     dataset: str = DUCKDB_MARTS_SCHEMA  # schema of the marts
+    # BigQuery only (OAKEN_BIGQUERY_*): another API endpoint, e.g. an emulator; where the
+    # datasets live; the most bytes one query may bill (0: no limit)
+    endpoint: str | None = None
+    location: str = "US"
+    maximum_bytes_billed: int = 0
 
     @property
     def raw_schema(self) -> str:
@@ -71,8 +80,23 @@ class WarehouseConfig:
         return f"bigquery://{self.project}/{self.dataset}"
 
 
-def parse_warehouse(url: str) -> WarehouseConfig:
-    """``duckdb:///path`` or ``bigquery://PROJECT/DATASET`` → :class:`WarehouseConfig`."""
+def warehouse_config(settings: Settings) -> WarehouseConfig:
+    """The warehouse of ``settings``: ``OAKEN_WAREHOUSE`` and, on BigQuery, the
+    endpoint, location and cost guard (``OAKEN_BIGQUERY_*``)."""
+    return parse_warehouse(
+        settings.warehouse, endpoint=settings.bigquery_endpoint,
+        location=settings.bigquery_location,
+        maximum_bytes_billed=settings.bigquery_maximum_bytes_billed,
+    )
+
+
+def parse_warehouse(url: str, *, endpoint: str | None = None, location: str = "US",
+                    maximum_bytes_billed: int = 0) -> WarehouseConfig:
+    """``duckdb:///path`` or ``bigquery://PROJECT/DATASET`` → :class:`WarehouseConfig`.
+
+    The keywords apply to BigQuery only; :func:`warehouse_config` takes them from the
+    settings.
+    """
     parsed = urlparse(url)
     if parsed.scheme == "duckdb":
         # SQLAlchemy's convention: duckdb:///relative/path, duckdb:////absolute/path
@@ -87,7 +111,9 @@ def parse_warehouse(url: str) -> WarehouseConfig:
             raise WarehouseError(
                 f"OAKEN_WAREHOUSE must look like bigquery://PROJECT/DATASET, got {url!r}"
             )
-        return WarehouseConfig(kind="bigquery", project=project, dataset=dataset)
+        return WarehouseConfig(kind="bigquery", project=project, dataset=dataset,
+                               endpoint=endpoint, location=location,
+                               maximum_bytes_billed=maximum_bytes_billed)
     raise WarehouseError(
         f"OAKEN_WAREHOUSE must be duckdb:///path or bigquery://PROJECT/DATASET, got {url!r}"
     )
@@ -98,6 +124,7 @@ class Warehouse:
 
     def __init__(self, config: WarehouseConfig) -> None:
         self.config = config
+        self._client: Any = None
 
     @contextmanager
     def _duckdb(self, *, read_only: bool = False) -> Iterator[Any]:
@@ -120,11 +147,16 @@ class Warehouse:
             connection.close()
 
     def _bigquery(self) -> Any:
-        try:
-            from google.cloud import bigquery
-        except ImportError:  # pragma: no cover - dbt-bigquery brings it
-            raise WarehouseError("google-cloud-bigquery is not installed") from None
-        return bigquery.Client(project=self.config.project)
+        from oaken.analytics import bigquery
+
+        if self._client is None:
+            self._client = bigquery.client(self.config)
+        return self._client
+
+    def _bigquery_job(self, sql: str) -> Any:
+        from oaken.analytics import bigquery
+
+        return self._bigquery().query(sql, job_config=bigquery.query_config(self.config))
 
     def query(self, sql: str) -> list[tuple]:
         """Rows of ``sql`` as tuples (DECIMAL columns come back as ``Decimal``)."""
@@ -139,15 +171,14 @@ class Warehouse:
                     raise WarehouseError(
                         f"warehouse is missing a table ({first}): run `oaken analytics` first"
                     ) from None
-        client = self._bigquery()
-        return [tuple(row.values()) for row in client.query(sql).result()]
+        return [tuple(row.values()) for row in self._bigquery_job(sql).result()]
 
     def query_df(self, sql: str) -> Any:
         """``sql`` as a pandas DataFrame."""
         if self.config.kind == "duckdb":
             with self._duckdb(read_only=True) as connection:
                 return connection.execute(sql).df()
-        return self._bigquery().query(sql).result().to_dataframe()
+        return self._bigquery_job(sql).result().to_dataframe(create_bqstorage_client=False)
 
     def has_table(self, name: str, schema: str | None = None) -> bool:
         return name in self.tables(schema)
@@ -184,15 +215,54 @@ class Warehouse:
                 connection.execute(f"create or replace table {target} as select * from frame")
                 connection.unregister("frame")
             return len(frame)
+        import io
+
+        import pyarrow as pa
+        import pyarrow.parquet as pq
         from google.cloud import bigquery
 
-        job = self._bigquery().load_table_from_dataframe(
-            frame,
+        # Parquet through load_table_from_file without a size, i.e. a resumable upload,
+        # as dlt loads. load_table_from_dataframe would send a multipart upload whose
+        # media part is typed "*/*": BigQuery takes it, bqemulator refuses it (400), and
+        # the resumable upload is as right on BigQuery for any size.
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+        buffer = io.BytesIO()
+        pq.write_table(table, buffer)
+        buffer.seek(0)
+        job = self._bigquery().load_table_from_file(
+            buffer,
             f"{self.config.project}.{schema}.{name}",
-            job_config=bigquery.LoadJobConfig(write_disposition="WRITE_TRUNCATE"),
+            job_config=bigquery.LoadJobConfig(
+                source_format=bigquery.SourceFormat.PARQUET,
+                write_disposition="WRITE_TRUNCATE",
+                # an explicit schema: the column types do not depend on what BigQuery
+                # infers from Parquet (and bqemulator creates a missing table only with one)
+                schema=[bigquery.SchemaField(field.name, _bigquery_type(field.type))
+                        for field in table.schema],
+            ),
         )
         job.result()
         return len(frame)
+
+
+def _bigquery_type(arrow_type: Any) -> str:
+    """The BigQuery column type for an Arrow type of a forecast frame."""
+    import pyarrow as pa
+
+    if pa.types.is_boolean(arrow_type):
+        return "BOOL"
+    if pa.types.is_integer(arrow_type):
+        return "INT64"
+    if pa.types.is_floating(arrow_type):
+        return "FLOAT64"
+    if pa.types.is_decimal(arrow_type):
+        return "NUMERIC"
+    if pa.types.is_date(arrow_type):
+        return "DATE"
+    if pa.types.is_timestamp(arrow_type):
+        # naive timestamps are UTC here (DESIGN: event timestamps are UTC)
+        return "TIMESTAMP"
+    return "STRING"
 
 
 def _quoted(identifier: str) -> str:

@@ -42,7 +42,13 @@ log = logging.getLogger("oaken.dashboard")
 
 @st.cache_resource(show_spinner=False)
 def _warehouse(url: str) -> queries.DashboardWarehouse:
-    return queries.open_warehouse(url)
+    from oaken.analytics.warehouse import warehouse_config
+    from oaken.settings import get_settings
+
+    settings = get_settings()
+    # the settings' warehouse carries the BigQuery endpoint, location and cost guard
+    return queries.open_warehouse(warehouse_config(settings) if settings.warehouse == url
+                                  else url)
 
 
 @st.cache_data(show_spinner=False, max_entries=1024)

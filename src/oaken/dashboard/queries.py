@@ -38,9 +38,10 @@ names from the configuration and integer limits from code are put into the text.
 same SQL runs on both warehouses through a small adapter: DuckDB (the default, opened
 read-only for each query so ``oaken analytics`` can write in between) and BigQuery
 (``$name`` → ``@name``, list filters as ``in unnest(@name)``, typed query parameters).
-Only DuckDB is tested here: the BigQuery adapter's SQL rendering and parameter typing
-are unit-tested, but no query has been run against a real BigQuery dataset from this
-repository (no credentials in CI).
+The BigQuery adapter's SQL rendering and parameter typing are unit-tested, and the
+page is drawn over BigQuery marts on the BigQuery emulator in
+``tests/integration/test_bigquery.py``; no query has been run against Google's
+BigQuery from this repository (no credentials in CI).
 """
 
 from __future__ import annotations
@@ -59,7 +60,7 @@ from typing import Any, Protocol
 
 import pandas as pd
 
-from oaken.analytics.warehouse import parse_warehouse
+from oaken.analytics.warehouse import WarehouseConfig, parse_warehouse
 from oaken.errors import OakenError, WarehouseError
 
 # --- errors ---------------------------------------------------------------------------
@@ -239,18 +240,21 @@ class DuckDBWarehouse:
 class BigQueryWarehouse:
     """The same SQL on BigQuery: ``$name`` → ``@name`` with typed query parameters.
 
-    Not exercised against a real dataset by this repository's tests (there are no
-    BigQuery credentials here); :meth:`render` and :func:`bigquery_parameter` are
-    unit-tested. Results are cached by the app for ten minutes (see :meth:`version`).
+    Exercised over the BigQuery emulator (tests/integration/test_bigquery.py), not
+    Google's BigQuery; :meth:`render` and :func:`bigquery_parameter` are unit-tested.
+    Results are cached by the app for ten minutes (see :meth:`version`).
     """
 
     kind = "bigquery"
 
-    def __init__(self, project: str, dataset: str, *, client: Any = None) -> None:
+    def __init__(self, project: str, dataset: str, *, client: Any = None,
+                 config: WarehouseConfig | None = None) -> None:
         self.project = project
         self.dataset = dataset
         self.url = f"bigquery://{project}/{dataset}"
         self._client = client
+        # endpoint, location and cost guard (OAKEN_BIGQUERY_*), see oaken.analytics.bigquery
+        self.config = config or parse_warehouse(self.url)
 
     def table(self, name: str) -> str:
         return f"`{self.project}.{self.dataset}.{name}`"
@@ -271,19 +275,19 @@ class BigQueryWarehouse:
 
     def client(self) -> Any:
         if self._client is None:
-            try:
-                from google.cloud import bigquery
-            except ImportError:  # pragma: no cover - dbt-bigquery brings it
-                raise WarehouseError("google-cloud-bigquery is not installed") from None
-            self._client = bigquery.Client(project=self.project)
+            from oaken.analytics import bigquery
+
+            self._client = bigquery.client(self.config)
         return self._client
 
     def _job(self, sql: str, params: dict[str, Any]) -> Any:
         from google.api_core.exceptions import GoogleAPIError, NotFound
-        from google.cloud import bigquery
 
-        config = bigquery.QueryJobConfig(
-            query_parameters=[bigquery_parameter(name, value) for name, value in params.items()]
+        from oaken.analytics import bigquery
+
+        config = bigquery.query_config(
+            self.config,
+            query_parameters=[bigquery_parameter(name, value) for name, value in params.items()],
         )
         try:
             return self.client().query(self.render(sql), job_config=config).result()
@@ -293,7 +297,7 @@ class BigQueryWarehouse:
             raise WarehouseError(f"BigQuery query failed: {_first_line(problem)}") from None
 
     def frame(self, sql: str, params: dict[str, Any]) -> pd.DataFrame:
-        return self._job(sql, params).to_dataframe()
+        return self._job(sql, params).to_dataframe(create_bqstorage_client=False)
 
     def rows(self, sql: str, params: dict[str, Any]) -> list[tuple]:
         return [tuple(row.values()) for row in self._job(sql, params)]
@@ -322,14 +326,18 @@ def bigquery_parameter(name: str, value: Any) -> Any:
     return bigquery.ScalarQueryParameter(name, kind(value), value)
 
 
-def open_warehouse(url: str) -> DashboardWarehouse:
-    """The dashboard's handle on ``OAKEN_WAREHOUSE`` (raises WarehouseError if malformed)."""
-    config = parse_warehouse(url)
+def open_warehouse(url: str | WarehouseConfig) -> DashboardWarehouse:
+    """The dashboard's handle on ``OAKEN_WAREHOUSE`` (raises WarehouseError if malformed).
+
+    Give it :func:`~oaken.analytics.warehouse.warehouse_config` of the settings to carry
+    the BigQuery endpoint, location and cost guard along.
+    """
+    config = parse_warehouse(url) if isinstance(url, str) else url
     if config.kind == "duckdb":
         assert config.path is not None
         return DuckDBWarehouse(config.path, config.marts_schema)
     assert config.project is not None
-    return BigQueryWarehouse(config.project, config.dataset)
+    return BigQueryWarehouse(config.project, config.dataset, config=config)
 
 
 def _first_line(problem: BaseException) -> str:

@@ -47,7 +47,7 @@ from oaken.analytics.warehouse import (
     RAW_SCHEMA,
     WarehouseConfig,
     duckdb_config,
-    parse_warehouse,
+    warehouse_config,
 )
 from oaken.db import models
 from oaken.el import arrow_tables
@@ -163,12 +163,18 @@ def destination_for(config: WarehouseConfig):
         config.path.parent.mkdir(parents=True, exist_ok=True)
         return dlt.destinations.duckdb(credentials=DuckDbCredentials(
             str(config.path), global_config=duckdb_config()))
-    return dlt.destinations.bigquery(project_id=config.project)
+    from oaken.analytics import bigquery
+
+    return bigquery.dlt_destination(config)
 
 
 def make_pipeline(settings: Settings) -> dlt.Pipeline:
     _configure_dlt(settings)
-    config = parse_warehouse(settings.warehouse)
+    config = warehouse_config(settings)
+    if config.kind == "bigquery":
+        from oaken.analytics import bigquery
+
+        os.environ.update(bigquery.dlt_environment(config))
     return dlt.pipeline(
         pipeline_name=PIPELINE_NAME,
         pipelines_dir=str(dlt_dir(settings) / "pipelines"),
@@ -197,7 +203,7 @@ def source_for_run(
     from oaken.analytics.warehouse import Warehouse
 
     source = make_source(settings, table_names)
-    warehouse = Warehouse(parse_warehouse(settings.warehouse))
+    warehouse = Warehouse(warehouse_config(settings))
     loaded = warehouse.tables(warehouse.config.raw_schema)
     for name, resource in source.resources.items():
         if full_refresh or name not in loaded:

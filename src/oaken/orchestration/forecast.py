@@ -3,7 +3,7 @@
 
 import dagster as dg
 
-from oaken.analytics.warehouse import parse_warehouse
+from oaken.analytics.warehouse import warehouse_config
 from oaken.settings import Settings
 
 FORECAST_OP = "oaken_forecast"
@@ -38,7 +38,7 @@ def build_forecast_definitions(settings: Settings) -> dg.Definitions:
     def forecasts(context: dg.AssetExecutionContext):
         from oaken.forecast import run_forecasts
 
-        report = run_forecasts(parse_warehouse(settings.warehouse))
+        report = run_forecasts(warehouse_config(settings))
         context.log.info(f"forecast {report.series} series: {report.forecast_rows} rows")
         yield dg.MaterializeResult(
             asset_key=FORECAST_KEY,

@@ -13,7 +13,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from oaken.analytics.warehouse import WarehouseConfig, parse_warehouse
+from oaken.analytics.warehouse import WarehouseConfig, warehouse_config
 from oaken.errors import ConfigError
 from oaken.settings import Settings
 
@@ -56,7 +56,7 @@ def dbt_executable() -> str:
 
 def dbt_environment(settings: Settings) -> dict[str, str]:
     """Environment variables ``transform/profiles.yml`` and dbt read."""
-    config = parse_warehouse(settings.warehouse)
+    config = warehouse_config(settings)
     home = dbt_home(settings)
     env = {
         "OAKEN_DBT_TARGET": config.dbt_target,
@@ -69,8 +69,9 @@ def dbt_environment(settings: Settings) -> dict[str, str]:
         env["OAKEN_WAREHOUSE_PATH"] = str(config.path)
         env["OAKEN_DBT_SCHEMA"] = config.marts_schema
     else:
-        env["OAKEN_BQ_PROJECT"] = config.project or ""
-        env["OAKEN_BQ_DATASET"] = config.dataset
+        from oaken.analytics import bigquery
+
+        env.update(bigquery.dbt_environment(config))
     return env
 
 
@@ -80,4 +81,4 @@ def apply_dbt_environment(settings: Settings) -> WarehouseConfig:
     os.environ.update(env)
     for folder in ("target", "logs"):
         (dbt_home(settings) / folder).mkdir(parents=True, exist_ok=True)
-    return parse_warehouse(settings.warehouse)
+    return warehouse_config(settings)
