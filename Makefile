@@ -36,14 +36,16 @@ $(BQEMU_VENV)/.installed: tests/bqemulator/requirements.txt
 demo: setup
 	$(BIN)/oaken demo
 
-test: setup bqemulator
-	$(BIN)/python -m pytest
+# the whole suite (about 20 minutes here), then the 15 slowest tests
+test: setup bqemulator chromium
+	$(BIN)/python -m pytest --durations=15
 
-test-fast: setup bqemulator
-	$(BIN)/python -m pytest -m "not slow"
+# the unit tests alone: no server, broker or warehouse (about a minute)
+test-fast: setup
+	$(BIN)/python -m pytest tests/unit
 
-# Debian's Chromium for the dashboard's browser benchmark (the browser tests install it
-# themselves, and skip with the reason when they cannot)
+# Debian's Chromium for the browser tests and the dashboard benchmark (no test installs
+# a system package: they fail in CI, and skip elsewhere, when it is missing)
 chromium:
 	@test -x /usr/bin/chromium || { apt-get update && apt-get install -y chromium; }
 

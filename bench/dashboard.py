@@ -251,7 +251,8 @@ def main() -> None:
     path = args.warehouse
     built = ""
     if path is None:
-        from oaken.dashboard.sample import shared_sample_warehouse
+        sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the tests' helpers
+        from tests.support.sample_warehouse import shared_sample_warehouse
 
         home = Path(".oaken/bench") / f"dashboard-{args.rows}"
         print(f"building (or reusing) a warehouse of {args.rows:,} sales in {home} …",

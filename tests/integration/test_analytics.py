@@ -8,7 +8,6 @@ against it: the incremental and archive tests build on the first run.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -17,34 +16,21 @@ from pathlib import Path
 
 import duckdb
 import pytest
-import typer
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
-from oaken.analytics.cli import register
 from oaken.analytics.runner import reconcile, run_analytics
 from oaken.db import models
 from oaken.db.engine import make_engine
 from oaken.db.migrate import migrate
 from oaken.ingest import import_records
 from oaken.settings import Settings, get_settings
-from tests.conftest import ENGINES, fresh_database
+from tests.support.analytics import cli_app, database_rows, generated, money, totals_by
+from tests.support.databases import ENGINES, fresh_database
 
 SALES = 3000
 NEW_SALES = 200
 CENT = Decimal("0.01")
-
-
-def generated(rows: int, *, seed: int, start: date | None = None, end: date | None = None,
-              prefix: str | None = None) -> list[dict]:
-    from oaken.sources.generator import iter_sales
-
-    kwargs = {k: v for k, v in (("start", start), ("end", end)) if v is not None}
-    records = list(iter_sales(rows, seed=seed, style="compact", **kwargs))
-    if prefix:
-        for record in records:
-            record["Invoice"] = prefix + str(record["Invoice"])
-    return records
 
 
 @dataclass
@@ -62,17 +48,6 @@ class Built:
     def wh(self, sql: str) -> list[tuple]:
         with duckdb.connect(str(self.warehouse), read_only=True) as connection:
             return connection.execute(sql).fetchall()
-
-
-def cli_app() -> typer.Typer:
-    app = typer.Typer()
-
-    @app.callback()
-    def main() -> None:
-        """test app"""
-
-    register(app)
-    return app
 
 
 @pytest.fixture(scope="module", params=[e for e in ("sqlite", "mariadb", "postgresql")
@@ -97,36 +72,6 @@ def built(request, tmp_path_factory, server_status) -> Iterator[Built]:
             assert result.exit_code == 0, result.output
             yield Built(kind, url, home, get_settings(), result.output)
         get_settings.cache_clear()
-
-
-# --- database side, computed exactly in Python from rows read with SQL ---------------
-
-
-def database_rows(url: str) -> list:
-    engine = make_engine(url)
-    s, sh = models.sales, models.shipments
-    with engine.connect() as connection:
-        rows = connection.execute(
-            select(s.c.invoice_line_id, s.c.sale_date, s.c.store_id, s.c.item_id,
-                   s.c.category_id, s.c.bottles_sold, s.c.bottle_cost, s.c.sale_dollars,
-                   sh.c.ship_date, sh.c.shipping_cost)
-            .select_from(s.outerjoin(sh, s.c.invoice_line_id == sh.c.invoice_line_id))
-        ).all()
-    engine.dispose()
-    return rows
-
-
-def money(value: object) -> Decimal:
-    return Decimal(str(value)).quantize(CENT)
-
-
-def totals_by(rows: list, key, value) -> dict:
-    out: dict = defaultdict(Decimal)
-    for row in rows:
-        amount = value(row)
-        if amount is not None:
-            out[key(row)] += money(amount)
-    return dict(out)
 
 
 # --- tests -----------------------------------------------------------------------------

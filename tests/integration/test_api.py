@@ -8,8 +8,8 @@ from fastapi.testclient import TestClient
 
 from oaken.api.app import create_app
 from oaken.bus.topics import Topics
-from tests.factory import sale
-from tests.integration.conftest import make_settings, read_topic
+from tests.support.factory import sale
+from tests.support.pipeline import make_settings, read_topic
 
 
 @pytest.fixture

@@ -45,23 +45,17 @@ from oaken.analytics.runner import reconcile, run_analytics
 from oaken.analytics.warehouse import Warehouse, warehouse_config
 from oaken.settings import Settings, get_settings
 from oaken.sources.replay import publish
-from tests.conftest import fresh_database
-from tests.integration.conftest import Running, make_settings, wait_until
-from tests.integration.invariants import drained
-from tests.integration.test_analytics import (
+from tests.support.analytics import (
     cli_app,
     database_rows,
     generated,
     money,
     totals_by,
 )
-from tests.integration.test_dashboard_browser import (  # noqa: F401 - fixtures
-    assert_no_errors,
-    browser,
-    cards,
-    chromium,
-    wait_until_idle,
-)
+from tests.support.dashboard import LABELS, assert_no_errors, cards, expected_cards, wait_until_idle
+from tests.support.databases import fresh_database
+from tests.support.invariants import drained
+from tests.support.pipeline import Running, make_settings, wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -302,7 +296,7 @@ def serve_dashboard(environment: dict[str, str], log_path: Path) -> tuple[subpro
         time.sleep(0.25)
 
 
-def scorecards_in_chromium(browser, environment: dict[str, str], tmp_path: Path,  # noqa: F811
+def scorecards_in_chromium(browser, environment: dict[str, str], tmp_path: Path,
                            name: str) -> dict[str, str]:
     process, url = serve_dashboard(environment, tmp_path / f"{name}.log")
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
@@ -324,10 +318,9 @@ def scorecards_in_chromium(browser, environment: dict[str, str], tmp_path: Path,
 
 
 def test_dashboard_on_bigquery_emulator_shows_the_duckdb_scorecards(
-    builds: Callable[[str], Build], browser, tmp_path: Path,  # noqa: F811
+    builds: Callable[[str], Build], browser, tmp_path: Path,
 ) -> None:
-    from tests.integration.test_dashboard_apptest import default_filters
-    from tests.integration.test_dashboard_browser import LABELS, expected_cards
+    from tests.support.dashboard import default_filters
 
     built = builds("sqlite")
     on_bigquery = scorecards_in_chromium(browser, built.environment(), tmp_path, "bigquery")

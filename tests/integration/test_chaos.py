@@ -11,8 +11,8 @@ import threading
 import pytest
 from sqlalchemy import create_engine
 
-from tests.integration.invariants import assert_invariants
 from tests.support.chaos import Clients, Platform, run_faults, wait_until_settled
+from tests.support.invariants import assert_invariants
 
 SALES = 20_000
 RATE = 400  # sales a second: 50 s of traffic to spread the faults over

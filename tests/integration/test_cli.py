@@ -14,10 +14,10 @@ from typer.testing import CliRunner
 from oaken.cli import app
 from oaken.settings import get_settings
 from oaken.sources.replay import publish
-from tests.factory import sale
-from tests.integration.conftest import wait_until
-from tests.integration.invariants import drained
-from tests.integration.workers import worker_env
+from tests.support.factory import sale
+from tests.support.invariants import drained
+from tests.support.pipeline import wait_until
+from tests.support.workers import worker_env
 
 runner = CliRunner()
 
@@ -134,7 +134,7 @@ def test_money_in_status_is_exact(env, tmp_path, database_url) -> None:
 
 def test_replay_publishes_files_and_synthetic_sales(env, settings, tmp_path) -> None:
     from oaken.bus.topics import Topics
-    from tests.integration.conftest import read_topic
+    from tests.support.pipeline import read_topic
 
     path = tmp_path / "sales.jsonl"
     path.write_text("\n".join([orjson.dumps(sale(1)).decode(), "{broken", "",

@@ -12,10 +12,10 @@ import pytest
 
 from oaken.db.engine import make_engine
 from oaken.sources.replay import publish
-from tests.factory import dollars, sale
-from tests.integration.conftest import wait_until
-from tests.integration.invariants import assert_invariants, counts, drained
-from tests.integration.workers import spawn_worker
+from tests.support.factory import dollars, sale
+from tests.support.invariants import assert_invariants, counts, drained
+from tests.support.pipeline import wait_until
+from tests.support.workers import spawn_worker
 
 SALES = 20_000
 STAGES = ("orders", "shipping", "accounting")

@@ -16,16 +16,17 @@ from streamlit.testing.v1 import AppTest
 from oaken.dashboard import app as app_module
 from oaken.dashboard.formatting import change, compact, exact, percent
 from oaken.dashboard.queries import Filters
-from oaken.dashboard.sample import SampleWarehouse
 from oaken.settings import get_settings
-from tests.unit.test_dashboard_queries import oracle, oracle_scorecards, sample_warehouse
+from tests.support.dashboard import (
+    CARDS,
+    busiest,
+    default_filters,
+    oracle_scorecards,
+    sample_warehouse,
+)
+from tests.support.sample_warehouse import SampleWarehouse
 
 APP = str(Path(app_module.__file__))
-CARDS = (("Invoices", "invoices", False), ("Customers", "customers", False),
-         ("Bottles sold", "bottles_sold", False), ("Sales", "sale_dollars", True),
-         ("Gross margin", "gross_margin", True))
-
-
 @pytest.fixture(scope="module")
 def sample(tmp_path_factory) -> SampleWarehouse:
     return sample_warehouse(tmp_path_factory)
@@ -61,19 +62,6 @@ def expected(path: Path, f: Filters) -> dict[str, tuple[str, str, str]]:
                     percent(change(now[name], before[name]), signed=True) or "",
                     exact(now[name], money=money))
             for label, name, money in CARDS}
-
-
-def default_filters(path: Path) -> Filters:
-    last = oracle(path, "max(f.sale_date)", Filters(start=date(2000, 1, 1),
-                                                    end=date(2100, 1, 1)))[0][0]
-    start = date(last.year - 1, last.month + 1, 1) if last.month < 12 else date(last.year, 1, 1)
-    return Filters(start=start, end=last)
-
-
-def busiest(path: Path, column: str) -> object:
-    return oracle(path, f"{column}, sum(f.sale_dollars) as d",
-                  Filters(start=date(2000, 1, 1), end=date(2100, 1, 1)),
-                  "group by 1 order by d desc, 1 limit 1")[0][0]
 
 
 def test_first_paint_shows_the_scorecards_sql_gives(env) -> None:

@@ -8,9 +8,8 @@ with ``OAKEN_README_SCREENSHOT=1`` the full report is also copied to
 ``docs/img/dashboard.png`` for the README (not by default: a test run should not leave
 the working tree modified).
 
-Chromium: ``/usr/bin/chromium`` from Debian's ``chromium`` package, installed by the
-session fixture with apt-get when missing. If it cannot be installed the tests are
-skipped with the reason, except in CI (``CI`` set), where that is a failure.
+Chromium: ``/usr/bin/chromium`` from Debian's ``chromium`` package (``make chromium``);
+the ``chromium`` and ``browser`` fixtures are in :mod:`tests.support.browser`.
 """
 
 from __future__ import annotations
@@ -30,50 +29,22 @@ from pathlib import Path
 import httpx
 import pytest
 
-from oaken.dashboard.formatting import compact
 from oaken.dashboard.queries import Filters
-from oaken.dashboard.sample import SampleWarehouse
-from tests.integration.test_dashboard_apptest import CARDS, busiest, default_filters
-from tests.unit.test_dashboard_queries import oracle_scorecards, sample_warehouse
+from tests.support.dashboard import (
+    assert_no_errors,
+    busiest,
+    cards,
+    default_filters,
+    expected_cards,
+    oracle_scorecards,
+    sample_warehouse,
+    wait_for_cards,
+    wait_until_idle,
+)
+from tests.support.sample_warehouse import SampleWarehouse
 
-CHROMIUM = Path("/usr/bin/chromium")
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 REPOSITORY = Path(__file__).resolve().parents[2]
 README_SHOT = REPOSITORY / "docs" / "img" / "dashboard.png"
-LABELS = [label for label, _, _ in CARDS]
-
-
-def _install_chromium() -> str | None:
-    """apt-get install Debian's chromium; the reason it is impossible, or None."""
-    if shutil.which("apt-get") is None:
-        return "Debian's chromium is missing and apt-get is not available"
-    prefix: list[str] = []
-    if os.geteuid() != 0:
-        if shutil.which("sudo") is None:
-            return "Debian's chromium is missing and installing it needs root (no sudo)"
-        prefix = ["sudo", "-n"]
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    for command in (["apt-get", "update"], ["apt-get", "install", "-y", "chromium"]):
-        try:
-            done = subprocess.run([*prefix, *command], env=env, capture_output=True, text=True,
-                                  timeout=900, check=False)
-        except subprocess.TimeoutExpired:
-            return f"`{' '.join(command)}` timed out"
-        if done.returncode != 0:
-            tail = (done.stderr.strip().splitlines() or ["no output"])[-1]
-            return f"`{' '.join(command)}` failed: {tail}"
-    return None if CHROMIUM.exists() else "chromium installed but /usr/bin/chromium is missing"
-
-
-@pytest.fixture(scope="session")
-def chromium() -> str:
-    if not CHROMIUM.exists():
-        reason = _install_chromium()
-        if reason:
-            if os.environ.get("CI"):
-                pytest.fail(reason)
-            pytest.skip(reason)
-    return str(CHROMIUM)
 
 
 @pytest.fixture(scope="module")
@@ -119,59 +90,6 @@ def server(sample, tmp_path_factory) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
-
-
-@pytest.fixture(scope="module")
-def browser(chromium) -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=chromium, args=FLAGS)
-        try:
-            yield launched
-        finally:
-            launched.close()
-
-
-# --- reading the page -----------------------------------------------------------------
-
-
-def wait_until_idle(page, timeout: float = 60.0) -> None:
-    """Until Streamlit has finished running the script (no "Running…" status)."""
-    page.wait_for_selector('[data-testid="stMetricValue"]:visible', timeout=timeout * 1000)
-    deadline = time.monotonic() + timeout
-    while page.locator('[data-testid="stStatusWidget"]').count():
-        if time.monotonic() > deadline:
-            raise AssertionError("the app kept running")
-        page.wait_for_timeout(100)
-
-
-def cards(page) -> dict[str, str]:
-    found = {}
-    for metric in page.locator('[data-testid="stMetric"]:visible').all():
-        label = metric.locator('[data-testid="stMetricLabel"]').inner_text().strip()
-        if label in LABELS:
-            found[label] = metric.locator('[data-testid="stMetricValue"]').inner_text().strip()
-    return found
-
-
-def expected_cards(path: Path, f: Filters) -> dict[str, str]:
-    numbers = oracle_scorecards(path, f)
-    return {label: compact(numbers[name], money=money) for label, name, money in CARDS}
-
-
-def wait_for_cards(page, want: dict[str, str], timeout: float = 30.0) -> dict[str, str]:
-    deadline = time.monotonic() + timeout
-    while True:
-        got = cards(page)
-        if got == want or time.monotonic() > deadline:
-            return got
-        page.wait_for_timeout(200)
-
-
-def assert_no_errors(page) -> None:
-    for selector in ('[data-testid="stException"]', '[data-testid="stAlertContentError"]'):
-        assert page.locator(selector).count() == 0, page.locator(selector).first.inner_text()
 
 
 def full_page_shot(page, path: Path, charts: int) -> None:

@@ -9,8 +9,8 @@ from sqlalchemy import event, text
 from oaken.contract import parse_sale
 from oaken.db.engine import make_engine
 from oaken.workers.dimensions import DimensionCache
-from tests.factory import sale
-from tests.integration.invariants import money_reader
+from tests.support.factory import sale
+from tests.support.invariants import money_reader
 
 
 def _writes(engine, cache: DimensionCache, records: list[dict]) -> list[str]:

@@ -17,9 +17,9 @@ from oaken.bus.config import producer_config
 from oaken.bus.topics import Topics
 from oaken.contract import FIELD_ALIASES, decode_sale
 from oaken.errors import ContractError
-from tests.factory import dollars, sale
-from tests.integration.conftest import read_topic, wait_until
-from tests.integration.invariants import assert_invariants, drained
+from tests.support.factory import dollars, sale
+from tests.support.invariants import assert_invariants, drained
+from tests.support.pipeline import read_topic, wait_until
 
 ALIASES = {alias for spellings in FIELD_ALIASES.values() for alias in spellings}
 REQUIRED = ("Invoice", "Date", "StoreNumber", "ItemNumber", "BottlesSold", "SaleDollars")

@@ -23,8 +23,8 @@ from oaken.workers.accounting import post_entries
 from oaken.workers.dimensions import DimensionCache
 from oaken.workers.orders import SALE_COLUMNS, record_sales, sale_values
 from oaken.workers.shipping import schedule_shipments
-from tests.conftest import fresh_database
-from tests.factory import sale
+from tests.support.databases import fresh_database
+from tests.support.factory import sale
 
 TABLES = [models.stores, models.vendors, models.categories, models.products, models.employees,
           models.sales, models.shipments, models.journal_entries, models.journal_lines]

@@ -19,8 +19,8 @@ from oaken.bus.config import producer_config
 from oaken.bus.topics import Topics
 from oaken.db import models
 from oaken.db.engine import make_engine
-from tests.factory import sale
-from tests.integration.conftest import Running, make_settings, read_topic, wait_until
+from tests.support.factory import sale
+from tests.support.pipeline import Running, make_settings, read_topic, wait_until
 
 
 def records(first: int, count: int) -> list[tuple[bytes, bytes]]:

@@ -17,7 +17,7 @@ from oaken.db.engine import make_engine
 from oaken.db.migrate import alembic_config, migrate, migration_transaction
 from oaken.db.models import Base
 from oaken.db.reference import ACCOUNTS, EMPLOYEES, POSITIONS
-from tests.conftest import ENGINES, fresh_database
+from tests.support.databases import ENGINES, fresh_database
 
 
 def test_migrated_schema_matches_the_models(database_url: str) -> None:

@@ -19,7 +19,7 @@ from oaken.db.writes import Binder, insert_values
 from oaken.ingest import import_records
 from oaken.sources.generator import iter_sales
 from oaken.workers.shipping import shipping_cost
-from tests.integration.invariants import money_reader
+from tests.support.invariants import money_reader
 
 EDGES = [Decimal("0.01"), Decimal("0.1") + Decimal("0.2"), Decimal("0.29"), Decimal("45.37"),
          Decimal("9999999999.99"), Decimal("-9999999999.99"), Decimal("-0.01"),

@@ -10,8 +10,8 @@ import threading
 import pytest
 from sqlalchemy import create_engine
 
-from tests.integration.invariants import assert_invariants
 from tests.support.chaos import Platform, swamp_api, wait_until_settled
+from tests.support.invariants import assert_invariants
 
 CLIENTS = 200
 SECONDS = 10

@@ -12,9 +12,9 @@ from oaken.bus.config import producer_config
 from oaken.bus.topics import Topics
 from oaken.sources.replay import publish
 from oaken.workers.loop import Worker
-from tests.factory import dollars, sale
-from tests.integration.conftest import read_topic, wait_until
-from tests.integration.invariants import assert_invariants, counts, drained, money_reader
+from tests.support.factory import dollars, sale
+from tests.support.invariants import assert_invariants, counts, drained, money_reader
+from tests.support.pipeline import read_topic, wait_until
 
 
 def test_sales_flow_to_shipments_and_a_balanced_ledger(settings, running) -> None:

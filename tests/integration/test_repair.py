@@ -15,9 +15,9 @@ from oaken.workers.accounting import post_entries
 from oaken.workers.dimensions import DimensionCache
 from oaken.workers.orders import event_for, record_sales
 from oaken.workers.shipping import schedule_shipments, shipment_for
-from tests.factory import dollars, sale
-from tests.integration.conftest import read_topic, wait_until
-from tests.integration.invariants import assert_invariants
+from tests.support.factory import dollars, sale
+from tests.support.invariants import assert_invariants
+from tests.support.pipeline import read_topic, wait_until
 
 
 def write_with_gaps(engine) -> dict[str, object]:

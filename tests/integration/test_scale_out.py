@@ -4,9 +4,9 @@ record every sale exactly once."""
 from __future__ import annotations
 
 from oaken.sources.replay import publish
-from tests.factory import dollars, sale
-from tests.integration.conftest import wait_until
-from tests.integration.invariants import assert_invariants, drained
+from tests.support.factory import dollars, sale
+from tests.support.invariants import assert_invariants, drained
+from tests.support.pipeline import wait_until
 
 
 def test_two_orders_workers_share_the_partitions(settings, running) -> None:

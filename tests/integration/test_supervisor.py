@@ -18,7 +18,7 @@ from oaken.bus.config import admin_config
 from oaken.bus.topics import Topics
 from oaken.ops.runtime import Stack
 from oaken.settings import Settings
-from tests.integration.conftest import free_port, wait_until
+from tests.support.pipeline import free_port, wait_until
 
 
 def test_a_process_that_keeps_dying_is_restarted_later_and_later(tmp_path, caplog):
@@ -79,8 +79,8 @@ def test_the_embedded_broker_is_restarted_with_its_topics(tmp_path) -> None:
 def test_the_broker_is_recycled_once_it_holds_too_much_and_nothing_is_lost(tmp_path):
     from sqlalchemy import create_engine
 
-    from tests.integration.invariants import assert_invariants
     from tests.support.chaos import Clients, Platform, wait_until_settled
+    from tests.support.invariants import assert_invariants
 
     platform = Platform(tmp_path / "home", f"sqlite:///{tmp_path / 'home' / 'oaken.db'}",
                         OAKEN_BROKER_RECYCLE_MB="30")

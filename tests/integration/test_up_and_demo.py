@@ -13,9 +13,9 @@ import orjson
 import pytest
 from sqlalchemy import create_engine
 
-from tests.factory import sale
-from tests.integration.conftest import free_port, wait_until
-from tests.integration.invariants import drained
+from tests.support.factory import sale
+from tests.support.invariants import drained
+from tests.support.pipeline import free_port, wait_until
 
 
 def user_env(tmp_path) -> dict[str, str]:

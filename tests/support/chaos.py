@@ -29,17 +29,10 @@ import orjson
 import psutil
 from sqlalchemy import Engine, create_engine, text
 
-from tests.factory import dollars, sale
+from tests.support.factory import dollars, sale
+from tests.support.pipeline import free_port
 
 PROCESSES = ("broker", "orders", "shipping", "accounting", "api")
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class Platform:

@@ -27,53 +27,14 @@ from oaken.dashboard.queries import (
     forecast_series,
     where,
 )
-from oaken.dashboard.sample import SampleWarehouse, shared_sample_warehouse
 from oaken.errors import WarehouseError
-
-SAMPLE = {"rows": 5000, "seed": 7, "start": date(2024, 7, 1), "end": date(2026, 6, 30)}
-CENT = Decimal("0.01")
-
-
-def sample_warehouse(tmp_path_factory: pytest.TempPathFactory) -> SampleWarehouse:
-    """The session's synthetic warehouse (built on first use, ~1 minute)."""
-    return shared_sample_warehouse(
-        tmp_path_factory.getbasetemp() / "oaken-dashboard-warehouse", **SAMPLE)
-
-
-# --- oracle: the same numbers straight from fct_sales ---------------------------------
-
-
-def oracle_where(f: Filters) -> tuple[str, list]:
-    clauses = ["f.sale_date between ? and ?"]
-    params: list = [f.start, f.end]
-    for column, values in (("f.store_id", f.stores), ("coalesce(s.county, 'Unknown')", f.counties),
-                           ("coalesce(f.category_id, -1)", f.categories),
-                           ("coalesce(f.vendor_id, -1)", f.vendors), ("f.item_id", f.items)):
-        if values:
-            clauses.append(f"{column} in (select unnest(?))")
-            params.append(list(values))
-    return " and ".join(clauses), params
-
-
-def oracle(path: Path, select: str, f: Filters, tail: str = "") -> list[tuple]:
-    """``select … from fct_sales f left join dim_store s where <f> <tail>``."""
-    condition, params = oracle_where(f)
-    with duckdb.connect(str(path), read_only=True) as connection:
-        return connection.execute(
-            f"select {select} from analytics.fct_sales f "
-            f"left join analytics.dim_store s on f.store_id = s.store_id "
-            f"where {condition} {tail}", params).fetchall()
-
-
-def oracle_scorecards(path: Path, f: Filters) -> dict[str, object]:
-    invoices, stores, bottles, dollars, margin, lines = oracle(
-        path, "count(distinct f.invoice_id), count(distinct f.store_id), "
-        "coalesce(sum(f.bottles_sold), 0), coalesce(sum(f.sale_dollars), 0), "
-        "coalesce(sum(f.gross_margin), 0), count(*)", f)[0]
-    return {"invoices": invoices, "customers": stores, "bottles_sold": bottles,
-            "sale_dollars": Decimal(dollars).quantize(CENT),
-            "gross_margin": Decimal(margin).quantize(CENT), "sale_lines": lines}
-
+from tests.support.dashboard import (
+    CENT,
+    oracle,
+    oracle_scorecards,
+    sample_warehouse,
+)
+from tests.support.sample_warehouse import SampleWarehouse
 
 # --- pure parts -----------------------------------------------------------------------
 
