@@ -120,11 +120,13 @@ def bench_bulk_insert(kind: str, source, home: Path, sales: int) -> float:
     from sqlalchemy import select
 
     from oaken.db import models
-    from oaken.db.writes import insert_rows
+    from oaken.db.writes import insert_values
 
     with source.connect() as connection:
-        tables = {name: [dict(row._mapping) for row in connection.execute(
-            select(getattr(models, name)))] for name in BULK_TABLES}
+        tables = {}
+        for name in BULK_TABLES:
+            result = connection.execute(select(getattr(models, name)))
+            tables[name] = (tuple(result.keys()), [tuple(row) for row in result])
     url, drop = fresh_database(kind, home)
     try:
         migrate(url)
@@ -132,7 +134,9 @@ def bench_bulk_insert(kind: str, source, home: Path, sales: int) -> float:
         started = time.perf_counter()
         with engine.begin() as connection:
             for name in BULK_TABLES:
-                insert_rows(connection, getattr(models, name), tables[name])
+                columns, rows = tables[name]
+                if rows:
+                    insert_values(connection, getattr(models, name), columns, rows)
         elapsed = time.perf_counter() - started
         engine.dispose()
         return sales / elapsed

@@ -13,6 +13,7 @@ are the numbers of this run.
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import time
@@ -40,6 +41,8 @@ def _fresh_embedded_files(settings: Settings) -> None:
         return
     for name in ("oaken.db", "oaken.db-wal", "oaken.db-shm"):
         (settings.home / name).unlink(missing_ok=True)
+    # records the API journaled for the old database belong to it, not to the new one
+    shutil.rmtree(settings.home / "journal", ignore_errors=True)
 
 
 def _start_stack(settings: Settings) -> subprocess.Popen[bytes]:
@@ -50,11 +53,12 @@ def _start_stack(settings: Settings) -> subprocess.Popen[bytes]:
                                 stdin=subprocess.DEVNULL, env=dict(os.environ))
 
 
-def _wait_healthy(client: httpx.Client, stack: subprocess.Popen[bytes], timeout: float) -> None:
+def _wait_healthy(client: httpx.Client, stack: subprocess.Popen[bytes], timeout: float,
+                  logs: Path) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if stack.poll() is not None:
-            raise OakenError("`oaken up` exited early; see .oaken/logs/up.log")
+            raise OakenError(f"`oaken up` exited early; see {logs / 'up.log'}")
         try:
             if client.get("/healthz").status_code == 200:
                 return
@@ -78,7 +82,7 @@ def run_demo(settings: Settings, *, sales: int, serve: bool, analytics: bool,
         headers["authorization"] = f"Bearer {settings.api_token}"
     try:
         with httpx.Client(base_url=base, timeout=60, headers=headers) as client:
-            _wait_healthy(client, stack, timeout=90)
+            _wait_healthy(client, stack, timeout=90, logs=Path(settings.home) / "logs")
             engine = make_engine(settings.database_url)
             before, _, _ = database_status(engine)
             records = iter_sales(sales, style="compact")
@@ -140,7 +144,8 @@ def _wait_for_ledger(settings: Settings, engine, before: dict[str, int], accepte
             stable_since = None
         last = counts
         time.sleep(0.25)
-    raise OakenError("the stream did not drain in time; see `oaken status` and .oaken/logs")
+    raise OakenError("the stream did not drain in time; see `oaken status` and the logs in "
+                     "OAKEN_HOME/logs")
 
 
 def _run_analytics(settings: Settings, console: Console):

@@ -77,15 +77,6 @@ def _dialect_insert(connection: Connection, table: Table) -> Any:
     raise NotImplementedError(f"unsupported database dialect {name!r}")
 
 
-def insert_rows(connection: Connection, table: Table, rows: Sequence[dict]) -> None:
-    """Plain insert of dicts with the same keys; see :func:`insert_values`."""
-    if not rows:
-        return
-    columns = tuple(rows[0])
-    values = [tuple(row[name] for name in columns) for row in rows]
-    insert_values(connection, table, columns, values)
-
-
 def insert_values(
     connection: Connection, table: Table, columns: tuple[str, ...], rows: Sequence[tuple]
 ) -> None:

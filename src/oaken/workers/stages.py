@@ -32,8 +32,6 @@ class Output:
     dead: list[tuple[Message, str]] = field(default_factory=list)
     publish_table: Table | None = None
     publish_keys: list[str] = field(default_factory=list)
-    written: int = 0
-    absorbed: int = 0
 
 
 class Stage(Protocol):
@@ -83,11 +81,9 @@ class OrdersStage:
                 out.dead.append((message, str(problem)))
         result = record_sales(connection, valid, self.dimensions)
         out.dead.extend(result.conflicts)
-        out.absorbed = result.absorbed
         for event in result.recorded:
             out.events.append((self.out_topic, str(event.store_id).encode(), event.encode()))
             out.publish_keys.append(event.invoice_line_id)
-        out.written = len(result.recorded)
         return out
 
     def committed(self) -> None:
@@ -123,7 +119,6 @@ class ShippingStage:
             key = shipment.invoice_line_id.encode()
             out.events.append((self.out_topic, key, shipment.encode()))
             out.publish_keys.append(shipment.invoice_line_id)
-        out.written, out.absorbed = len(result.scheduled), result.absorbed
         return out
 
     def committed(self) -> None:
@@ -155,7 +150,7 @@ class AccountingStage:
                 events.append(kind.decode(_payload(message)))
             except ContractError as problem:
                 out.dead.append((message, str(problem)))
-        out.written, out.absorbed = post_entries(connection, events)
+        post_entries(connection, events)
         return out
 
     def committed(self) -> None:
