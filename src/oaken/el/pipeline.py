@@ -1,6 +1,7 @@
 """Extract/load: the source-of-truth database into the warehouse's ``raw`` schema with dlt.
 
-One dlt source with a resource per table of CONTRACT §6. Every table is read
+One dlt source with a resource per table of the source of truth (docs/reference.md,
+"Tables"). Every table is read
 incrementally by its ``updated_at`` cursor (a naive-UTC timestamp set on insert and
 on change) and merged on its primary key, so a second run with nothing new moves
 nothing and a changed row replaces its old version. The cursor range is open
@@ -59,7 +60,7 @@ SOURCE_NAME = "oaken_db"
 CURSOR = "updated_at"
 CHUNK_SIZE = 50_000
 
-#: CONTRACT §6 tables, parents first
+#: the tables of the source of truth (docs/reference.md, "Tables"), parents first
 TABLES: tuple[Table, ...] = (
     models.stores,
     models.vendors,
