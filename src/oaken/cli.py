@@ -1,4 +1,4 @@
-"""The ``oaken`` command (CONTRACT §1).
+"""The ``oaken`` command (docs/reference.md, "Commands").
 
 Expected failures (an unreachable database or broker, a bad file, a bad setting)
 raise :class:`~oaken.errors.OakenError`; :func:`main` prints them as one line on

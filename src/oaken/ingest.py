@@ -95,8 +95,8 @@ def _plan_for_now(connection: Connection) -> None:
 
     psycopg prepares a statement once it has run five times, and PostgreSQL may then
     keep a generic plan made while the import's tables were still empty: the ledger
-    lookup went on scanning ``journal_entries`` whole as the import filled it (about
-    200 µs a sale by 10,000 sales). The inserts go through ``COPY`` and plan nothing.
+    lookup went on scanning ``journal_entries`` whole as the import filled it, slower
+    with every batch. The inserts go through ``COPY`` and plan nothing.
     """
     if connection.dialect.name == "postgresql":
         connection.exec_driver_sql("SET LOCAL plan_cache_mode = force_custom_plan")
@@ -108,7 +108,7 @@ def _collector_paused() -> Iterator[None]:
 
     A batch is hundreds of thousands of live objects (sales, events, row tuples), and
     the collector, counting allocations, would walk all of them again and again while
-    they are built: about a tenth of the import's time. Nothing here is freed by the
+    they are built: a noticeable share of the import's time. Nothing here is freed by the
     collector (refcounting frees the batch), and :func:`import_records` collects the
     young generations after each batch, so cycles a library makes cannot pile up.
     """

@@ -1,4 +1,4 @@
-"""Configuration from the environment and `.env` (CONTRACT §2).
+"""Configuration from the environment and `.env` (docs/reference.md, "Settings").
 
 Everything has an embedded default so `oaken demo` runs with nothing set. Build the
 settings with :func:`get_settings` (cached) rather than at import time, so tests and

@@ -1,4 +1,4 @@
-"""The ingest API against the embedded broker (CONTRACT §4)."""
+"""The ingest API against the embedded broker (docs/reference.md, "HTTP API")."""
 
 from __future__ import annotations
 

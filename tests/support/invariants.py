@@ -1,6 +1,6 @@
-"""CONTRACT §6 invariants, checked with raw SQL against the source of truth, as the
-shipping and accounting applications read it (docs/architecture.md, "Money in the
-database")."""
+"""The invariants (docs/reference.md, "Invariants"), checked with raw SQL against the
+source of truth, as the shipping and accounting applications read it
+(docs/architecture.md, "Money in the database")."""
 
 from __future__ import annotations
 

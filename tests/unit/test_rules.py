@@ -1,4 +1,5 @@
-"""Shipping and ledger rules (CONTRACT §6), and the product price rule."""
+"""Shipping and ledger rules (docs/reference.md, "Shipments and the ledger"), and the
+product price rule."""
 
 from __future__ import annotations
 

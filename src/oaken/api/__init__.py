@@ -1,1 +1,1 @@
-"""The ingest HTTP API (CONTRACT §4)."""
+"""The ingest HTTP API (docs/reference.md, "HTTP API")."""

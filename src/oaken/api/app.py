@@ -46,7 +46,7 @@ from oaken.errors import ContractError
 from oaken.settings import Settings
 
 MAX_BODY = 10 * 1024 * 1024
-MAX_RECORD = 100 * 1024  # far below Kafka's 1 MB message limit: one record is ~600 bytes
+MAX_RECORD = 100 * 1024  # below Kafka's default 1 MB message limit, far above a real record
 ACK_TIMEOUT = 30.0
 RETRY_AFTER = {"busy": "1", "journal": "5", "broker": "5"}
 

@@ -1,4 +1,5 @@
-"""Topic names (CONTRACT §5), with the configurable prefix, and their creation."""
+"""Topic names (docs/reference.md, "Topics and consumer groups"), with the configurable
+prefix, and their creation."""
 
 from __future__ import annotations
 

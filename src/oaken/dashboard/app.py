@@ -118,7 +118,7 @@ def _report(settings: Any) -> None:
     default = meta.default_filters()
     # The filters come from the widgets' state (set before a rerun starts); the widgets
     # themselves are drawn last, so the scorecards reach the browser before thousands
-    # of store and item choices do (that alone cost the first paint up to 2 s).
+    # of store and item choices do (that alone delayed the first paint noticeably).
     filters = _filters_from_state(default)
     previous = filters.previous()
     store_daily = queries.use_store_daily(filters, meta)
@@ -145,9 +145,9 @@ def _report(settings: Any) -> None:
 def _let_the_scorecards_paint() -> None:
     """On a session's first run only, give the browser a moment to paint the scorecards
     before the first chart arrives. The first Plotly element makes the page fetch and
-    evaluate Plotly's ~3.5 MB bundle, which blocks painting for 1–2 s on a small machine;
+    evaluate Plotly's bundle, which blocks painting for a while on a small machine;
     when the answers come from the cache, everything arrives at once and the scorecards
-    wait for it (bench/dashboard.py: ~3.8 s instead of ~1.3 s to the scorecards)."""
+    wait for it (bench/dashboard.py measures the difference: BENCHMARKS.md)."""
     if not st.session_state.get("_charts_loaded"):
         st.session_state["_charts_loaded"] = True
         time.sleep(FIRST_PAINT_PAUSE)

@@ -1,4 +1,5 @@
-"""``oaken dashboard``: serve the sales report with Streamlit (CONTRACT §1, §2).
+"""``oaken dashboard``: serve the sales report with Streamlit (docs/reference.md,
+"Commands" and "Settings").
 
 :func:`register` adds the command to the ``oaken`` Typer app. The command checks the
 configuration, then *replaces itself* with ``python -m oaken.dashboard.serve run app.py …``

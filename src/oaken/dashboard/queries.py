@@ -16,15 +16,15 @@ pre-aggregated rows in general. The dashboard has two marts of its own (dbt mode
   date. Any filter combination is one ``where`` clause, and ``count(distinct
   invoice_id)`` / ``count(distinct store_id)`` over it are exact by construction.
   It is used whenever a product filter (category, vendor or item) is set: such a
-  filter keeps a fraction of the rows, and DuckDB counts them in tens of ms.
-- ``mart_dashboard_store_daily``: one row per sale day × store (≈ 1/10 of the lines).
+  filter keeps a fraction of the rows, and DuckDB counts them quickly.
+- ``mart_dashboard_store_daily``: one row per sale day × store (far fewer than lines).
   Without a product filter every remaining filter (dates, stores, counties) selects
   whole rows of it, so ``count(distinct store_id)`` stays exact and ``sum(invoices)``
   is exact *because an invoice belongs to one store on one day*. That is the Iowa data
   model, but it is checked rather than assumed: ``mart_dashboard_meta.split_invoices``
   counts invoices that break it, and :func:`use_store_daily` sends every query to the
   line mart when it is not zero. This path serves the first paint (no filters but the
-  date range): a year of 12.5 million sales is ~400k rows instead of ~4.5M lines.
+  date range): a year of sales is a small fraction of the rows of the line mart.
 
 Top categories and items, shipments per ship day and the CSV export need the item or
 the line, so they read ``mart_dashboard_sales`` / ``mart_sales_daily_detail`` with

@@ -2,7 +2,7 @@
 
 ``streamlit run`` imports the report's libraries (pandas, Plotly, DuckDB) only when the
 first browser connects, and the warehouse file is then read cold from disk: together
-that made the first visit after a start about a second slower than every later one
+that made the first visit after a start noticeably slower than every later one
 (BENCHMARKS.md). This module is what ``oaken dashboard`` execs instead. It imports
 those libraries in the server process, starts a thread that runs the first page's
 queries once on a private read-only connection (which pulls the marts into the

@@ -1,4 +1,4 @@
-"""SQLAlchemy 2 models of the source of truth (CONTRACT §6).
+"""SQLAlchemy 2 models of the source of truth (docs/reference.md, "Tables").
 
 The same schema runs on SQLite, MariaDB/MySQL and PostgreSQL. Money (and
 ``volume_liters``, also two places) is ``Decimal`` with two places in Python:

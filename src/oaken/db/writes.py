@@ -41,7 +41,7 @@ class Binder:
     dates through :attr:`money` and :attr:`day`. Most drivers bind the Python values
     themselves, and nothing changes. sqlite3 would adapt every ``Decimal``, ``date``,
     ``datetime`` and ``bool`` at bind time, a registry lookup per value that was a
-    quarter of the time of a SQLite insert; the values made here (money as integer
+    sizeable share of the time of a SQLite insert; the values made here (money as integer
     hundredths, dates as ISO text) are what its adapters (:mod:`oaken.db.engine`) and
     SQLAlchemy's types (:class:`oaken.db.money.Money`) make, so the stored values are
     the same.
@@ -86,7 +86,7 @@ def insert_values(
     The hot path of every worker and of the import. The statement is compiled by
     SQLAlchemy once per table, column set and dialect and handed to the driver's
     ``executemany`` with the values as they are, which skips SQLAlchemy's per-row type
-    processing (about half the cost of a batch). Tuples already in the statement's
+    processing (a large share of the cost of a batch). Tuples already in the statement's
     column order go to the driver untouched. The drivers bind ``Decimal`` and ``date``
     natively; SQLite gets adapters for them in :mod:`oaken.db.engine` (money as integer
     hundredths, unless :class:`Binder` converted it already). PostgreSQL

@@ -1,10 +1,10 @@
 """Arrow-native reads of the source tables, for SQLite and PostgreSQL (ADBC).
 
 dlt's ``sql_table`` reads rows through SQLAlchemy and builds Arrow from Python
-objects: about 130,000 rows/s here, 16 minutes for the ~125 million rows of the
-12.5-million-sale Iowa history. The ADBC drivers (Apache Arrow's database
-connectivity) hand back Arrow record batches straight from the C client, several
-times faster (BENCHMARKS.md). MySQL/MariaDB have no ADBC driver and keep ``sql_table``.
+objects, which is slow on a database the size of the 12.5-million-sale Iowa history.
+The ADBC drivers (Apache Arrow's database connectivity) hand back Arrow record batches
+straight from the C client, several times faster (BENCHMARKS.md). MySQL/MariaDB have
+no ADBC driver and keep ``sql_table``.
 
 Every batch is conformed to the types of the table as reflected at run time, so a
 column added by a migration appears, typed, on the next run:

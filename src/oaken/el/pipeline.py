@@ -1,13 +1,14 @@
 """Extract/load: the source-of-truth database into the warehouse's ``raw`` schema with dlt.
 
-One dlt source with a resource per table of CONTRACT §6. Every table is read
+One dlt source with a resource per table of the source of truth (docs/reference.md,
+"Tables"). Every table is read
 incrementally by its ``updated_at`` cursor (a naive-UTC timestamp set on insert and
 on change) and merged on its primary key, so a second run with nothing new moves
 nothing and a changed row replaces its old version. The cursor range is open
 (``updated_at > last value``): every row of one transaction shares its ``updated_at``,
 so a batch is extracted whole or not at all, and dlt's boundary deduplication (a hash
 of every row at the last value, kept in state) has nothing to do; on a bulk import,
-where each batch is one timestamp, that hashing was half the extract time.
+where each batch is one timestamp, that hashing was a large share of the extract time.
 
 How rows are read depends on the database:
 
@@ -59,7 +60,7 @@ SOURCE_NAME = "oaken_db"
 CURSOR = "updated_at"
 CHUNK_SIZE = 50_000
 
-#: CONTRACT §6 tables, parents first
+#: the tables of the source of truth (docs/reference.md, "Tables"), parents first
 TABLES: tuple[Table, ...] = (
     models.stores,
     models.vendors,
@@ -195,8 +196,8 @@ def source_for_run(
 
     On a first load (or a ``--full-refresh``, which drops the raw tables first) there is
     nothing to merge with, and dlt's merge (a staging copy, de-duplication by key, then
-    delete and insert) only costs time: plain append is 10-20 % faster on the whole
-    extract/load (BENCHMARKS.md). Tables that exist keep merging. The answer comes from
+    delete and insert) only costs time: plain append makes the whole extract/load
+    faster (BENCHMARKS.md). Tables that exist keep merging. The answer comes from
     the warehouse itself, not from dlt's local state, so a lost working directory can
     never append over loaded rows.
     """

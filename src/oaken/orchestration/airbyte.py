@@ -4,9 +4,9 @@ When ``OAKEN_AIRBYTE_URL`` (e.g. ``http://airbyte.internal:8000``) is set, the
 ``raw/<table>`` assets are produced by triggering an existing Airbyte connection
 sync through ``dagster-airbyte`` and waiting for it, instead of running dlt. The
 connection (configured in Airbyte, not here) must read the source-of-truth database
-with incremental "append + deduped" sync on ``updated_at`` and write the tables of
-CONTRACT §6 under the same names into the warehouse dataset ``raw``; dbt then runs
-unchanged.
+with incremental "append + deduped" sync on ``updated_at`` and write the tables of the
+source of truth (docs/reference.md, "Tables") under the same names into the warehouse
+dataset ``raw``; dbt then runs unchanged.
 
 Environment:
 

@@ -38,7 +38,7 @@ Sales (seeded with ``numpy.random.default_rng(seed)``, nothing else)
 
 Money is integer cents internally and formatted as ``"12.34"``; nothing goes through
 float. Output strings for a given (item, price version, bottles) are built once and
-cached, which keeps ``iter_sales`` well above 150,000 rows/s; ``write_sales`` skips the
+cached, which keeps ``iter_sales`` fast (BENCHMARKS.md); ``write_sales`` skips the
 dicts and joins pre-encoded CSV / JSON fragments (byte-identical to encoding the dicts).
 """
 

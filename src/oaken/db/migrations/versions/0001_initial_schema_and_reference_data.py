@@ -235,7 +235,7 @@ def downgrade() -> None:
 
 
 def _seed_reference_data() -> None:
-    """Positions, the sales team and the chart of accounts (CONTRACT §6)."""
+    """Positions, the sales team and the chart of accounts (docs/reference.md, "Tables")."""
     seeded_at = datetime(2026, 1, 1)
     positions = sa.table("positions", *(sa.column(c) for c in
                          ("position_id", "title", "department", "updated_at")))
