@@ -126,7 +126,6 @@ class Stack:
         env["OAKEN_HOME"] = str(self.settings.home)
         # the children see a bootstrap address, not "embedded": pass the choice on
         env["OAKEN_JOURNAL"] = "on" if self.settings.journal_enabled else "off"
-        env["OAKEN_SUPERVISED"] = "1"
         return env
 
     def start(self) -> None:
