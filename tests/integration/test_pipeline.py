@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from decimal import Decimal
 
 import orjson
@@ -10,11 +11,12 @@ from sqlalchemy import text
 
 from oaken.bus.config import producer_config
 from oaken.bus.topics import Topics
+from oaken.db.engine import make_engine
 from oaken.sources.replay import publish
 from oaken.workers.loop import Worker
 from tests.support.factory import dollars, sale
 from tests.support.invariants import assert_invariants, counts, drained, money_reader
-from tests.support.pipeline import read_topic, wait_until
+from tests.support.pipeline import Running, read_topic, wait_until
 
 
 def test_sales_flow_to_shipments_and_a_balanced_ledger(settings, running) -> None:
@@ -153,3 +155,58 @@ def test_messages_that_are_not_json_are_dead_lettered_with_their_bytes(settings,
     assert letters[b"{not json"].startswith("message: not valid JSON")
     assert letters[b""] == "message: empty payload"
     assert letters[b"[]"] == "message: expected a JSON object, got list"
+
+
+def test_a_worker_outlives_a_broker_restart_before_the_topics_are_back(sqlite_url, tmp_path):
+    """A restarted embedded broker is empty until its topics are created again: the
+    worker keeps its events and sends them once the topic is back, instead of dying.
+    (In the soak a produce to the vanished topic also failed at once, with
+    ``_UNKNOWN_TOPIC``, and killed the worker; that needs librdkafka to have refreshed
+    its metadata first, which this test does not force.)"""
+    import os
+    import signal
+    import uuid
+
+    from confluent_kafka.admin import AdminClient
+
+    from oaken.bus.broker import EmbeddedBroker
+    from oaken.bus.config import admin_config
+    from oaken.bus.topics import ensure_topics
+    from oaken.settings import Settings
+    from tests.support.pipeline import free_port
+
+    port = free_port()
+    settings = Settings(home=tmp_path, database_url=sqlite_url, broker_port=port,
+                        kafka_bootstrap=f"127.0.0.1:{port}",
+                        topic_prefix=f"t{uuid.uuid4().hex[:8]}.", batch_size=100)
+    topics = Topics(settings.topic_prefix)
+    embedded = EmbeddedBroker(settings)
+    embedded.start()
+    pipeline = None
+    try:
+        admin = AdminClient(admin_config(settings))
+        ensure_topics(admin, topics.all(), partitions=2)
+        pipeline = Running(settings)
+        [orders] = pipeline.start("orders")
+        engine = make_engine(sqlite_url)
+        publish(settings, [sale(n) for n in range(20)])
+        wait_until(lambda: counts(engine)["sales"] == 20, timeout=60)
+        os.kill(embedded.process.pid, signal.SIGKILL)
+        embedded.process.wait()
+        embedded.start()
+        ensure_topics(admin, [topics.sales_raw], partitions=2)  # sales.recorded not yet
+        publish(settings, [sale(n) for n in range(20, 40)])
+        wait_until(lambda: counts(engine)["sales"] == 40, timeout=90)
+        time.sleep(3)  # its events have nowhere to go yet
+        assert pipeline.workers[0][1].is_alive()
+        ensure_topics(admin, topics.all(), partitions=2)
+        recorded = {orjson.loads(m.value())["invoice_line_id"] for m in read_topic(
+            settings, topics.sales_recorded, timeout=5)}
+        wait_until(lambda: len({orjson.loads(m.value())["invoice_line_id"] for m in read_topic(
+            settings, topics.sales_recorded, timeout=5)}) >= 20, timeout=90)
+        assert pipeline.workers[0][1].is_alive(), recorded
+        assert orders.processed >= 40
+    finally:
+        if pipeline:
+            pipeline.stop()
+        embedded.stop()

@@ -110,27 +110,35 @@ class Forwarder:
                     refused.append(error.str())
             return callback
 
-        for seq, key, value in rows:
-            while True:
-                try:
-                    self._producer.produce(self.topic, value=value, key=key,
-                                           on_delivery=delivered(seq))
-                    break
-                except BufferError:
-                    self._producer.poll(0.05)
+        try:
+            for seq, key, value in rows:
+                while True:
+                    try:
+                        self._producer.produce(self.topic, value=value, key=key,
+                                               on_delivery=delivered(seq))
+                        break
+                    except BufferError:
+                        self._producer.poll(0.05)
+        except KafkaException:  # e.g. a restarted broker whose topics are not back yet
+            self._abandon_round()
+            raise
         deadline = time.monotonic() + SEND_TIMEOUT
         while self._producer.flush(0.5) and time.monotonic() < deadline:
             pass
         if len(landed) + len(refused) < len(rows) or refused:
-            self._generation += 1
-            self._producer.purge()
-            self._producer.flush(0)
+            self._abandon_round()
             reason = refused[0] if refused else "no acknowledgement"
             raise BrokerError(f"the broker took {len(landed)} of {len(rows)} records: {reason}")
         if cluster_id(self._admin) == cluster:
             self.journal.mark_sent(cluster, landed)
             self.forwarded += len(landed)
         return len(rows)
+
+    def _abandon_round(self) -> None:
+        """Forget the round in flight: its records stay unsent and go in a later round."""
+        self._generation += 1
+        self._producer.purge()
+        self._producer.flush(0)
 
     def _confirm(self, cluster: str) -> None:
         """Drop the records the orders group has committed past, on ``cluster``."""

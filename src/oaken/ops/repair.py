@@ -21,7 +21,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from confluent_kafka import KafkaError, Message, Producer
+from confluent_kafka import KafkaError, KafkaException, Message, Producer
 from sqlalchemy import Connection, Engine, Select, exists, func, select
 
 from oaken.bus.config import producer_config
@@ -168,13 +168,19 @@ class Reconciler:
             if error is not None:
                 refused.append(error.str())
 
-        for (topic, _line), (key, value) in events.items():
-            while True:
-                try:
-                    self._producer.produce(topic, value=value, key=key, on_delivery=delivered)
-                    break
-                except BufferError:
-                    self._producer.poll(0.1)
+        try:
+            for (topic, _line), (key, value) in events.items():
+                while True:
+                    try:
+                        self._producer.produce(topic, value=value, key=key,
+                                               on_delivery=delivered)
+                        break
+                    except BufferError:
+                        self._producer.poll(0.1)
+        except KafkaException as problem:  # e.g. the topics of a restarted broker not back yet
+            self._producer.purge()
+            raise BrokerError(f"could not send the repair events: {problem.args[0].str()}") \
+                from None
         remaining = self._producer.flush(30)
         if remaining or refused:
             self._producer.purge()

@@ -51,6 +51,12 @@ MAX_BACKOFF = 5.0
 T = TypeVar("T")
 
 
+def missing_topic(problem: KafkaException) -> bool:
+    """True when a produce failed because the topic is not (yet) on the broker."""
+    return problem.args[0].code() in (KafkaError._UNKNOWN_TOPIC, KafkaError._UNKNOWN_PARTITION,
+                                      KafkaError.UNKNOWN_TOPIC_OR_PART)
+
+
 class Stopping(Exception):
     """The worker was asked to stop while it waited for the database or the broker."""
 
@@ -269,6 +275,12 @@ class Worker:
                 return
             except BufferError:
                 self.producer.poll(0.1)
+            except KafkaException as problem:
+                if not missing_topic(problem):
+                    raise
+                # a restarted broker before its topics are created again: try later
+                self._failed.append((topic, key, value, headers))
+                return
 
     def _commit(self, batch: Sequence[Message]) -> None:
         offsets: dict[tuple[str, int], int] = {}
