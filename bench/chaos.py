@@ -242,7 +242,7 @@ def render_overload(r: dict, clients: int, seconds: float) -> str:
         "## Overload (`bench/chaos.py`)", "",
         f"{clients} concurrent clients sending 200 sales a request, as fast as answered, for "
         f"{seconds:.0f} s (SQLite, journal capped at 50,000 records, "
-        "`OAKEN_API_MAX_INFLIGHT_MB` at its default 64). A client answered 503 waits its "
+        "`OAKEN_API_MAX_INFLIGHT_MB` at its default 16). A client answered 503 waits its "
         "`Retry-After`.", "",
         "| answers | accepted sales | lost / doubled / unbalanced | API RSS before → peak | "
         "every process alive |", "|---|---|---|---|---|",

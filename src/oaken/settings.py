@@ -66,7 +66,7 @@ class Settings(BaseSettings):
         default=1_000_000, ge=1, description="records the journal holds before the API "
         "answers 503")
     api_max_inflight_mb: int = Field(
-        default=64, ge=1, description="request bodies the API holds in memory at once "
+        default=16, ge=1, description="request bodies the API holds in memory at once "
         "before it answers 503")
     repair_grace_seconds: float = Field(
         default=60.0, ge=0, description="age before a sale or shipment missing its next "

@@ -97,3 +97,11 @@ def test_health_is_503_when_the_broker_is_unreachable(sqlite_url, tmp_path) -> N
     assert response.status_code == 503
     assert response.json()["database"] == "ok"
     assert response.json()["broker"].startswith("unreachable")
+
+
+def test_a_body_the_inflight_budget_could_never_hold_is_413_not_503(sqlite_url, broker, tmp_path):
+    settings = make_settings(sqlite_url, broker, tmp_path, api_max_inflight_mb=1)
+    with TestClient(create_app(settings)) as client:
+        response = client.post("/v1/sales", content=b"x" * (2 * 1024 * 1024))
+    assert response.status_code == 413
+    assert response.json()["detail"] == "body larger than OAKEN_API_MAX_INFLIGHT_MB=1"

@@ -166,6 +166,10 @@ def create_app(settings: Settings) -> FastAPI:
     topics = Topics(settings.topic_prefix)
     metrics = Metrics()
     budget = InflightBudget(settings.api_max_inflight_mb * 1024 * 1024)
+    # a body the in-flight budget could never hold is refused outright, not asked to retry
+    largest = min(MAX_BODY, budget.limit)
+    too_large = ("body larger than 10 MB" if largest == MAX_BODY else
+                 f"body larger than OAKEN_API_MAX_INFLIGHT_MB={settings.api_max_inflight_mb}")
     state: dict[str, Any] = {}
 
     @asynccontextmanager
@@ -216,8 +220,8 @@ def create_app(settings: Settings) -> FastAPI:
                 return _error(401, "missing or wrong bearer token")
         declared = request.headers.get("content-length")
         size = int(declared) if declared and declared.isdigit() else 0
-        if size > MAX_BODY:
-            return _error(413, "body larger than 10 MB")
+        if size > largest:
+            return _error(413, too_large)
         if not budget.take(size):
             metrics.overloaded.inc()
             return _error(503, "the API is busy: too much work in progress",
@@ -227,8 +231,8 @@ def create_app(settings: Settings) -> FastAPI:
             body = bytearray()
             async for chunk in request.stream():
                 body += chunk
-                if len(body) > MAX_BODY:
-                    return _error(413, "body larger than 10 MB")
+                if len(body) > largest:
+                    return _error(413, too_large)
                 if len(body) > held:  # no or a wrong Content-Length: count as it comes
                     if not budget.take(len(body) - held):
                         metrics.overloaded.inc()
