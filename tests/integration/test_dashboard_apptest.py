@@ -21,6 +21,7 @@ from tests.support.dashboard import (
     CARDS,
     busiest,
     default_filters,
+    empty_warehouse,
     oracle_scorecards,
     sample_warehouse,
 )
@@ -151,13 +152,7 @@ def test_missing_warehouse_is_a_message_not_a_traceback(tmp_path, monkeypatch) -
 
 def test_empty_warehouse_is_a_message_not_a_traceback(tmp_path, monkeypatch) -> None:
     path = tmp_path / "empty.duckdb"
-    with duckdb.connect(str(path)) as connection:
-        connection.execute("create schema analytics")
-        connection.execute(
-            "create table analytics.mart_dashboard_meta as select 1 as meta_id, "
-            "cast(null as date) as first_sale_date, cast(null as date) as last_sale_date, "
-            "0 as sale_lines, cast(null as decimal(18,2)) as sale_dollars, 0 as invoices, "
-            "0 as split_invoices, current_timestamp as built_at")
+    empty_warehouse(path)
     monkeypatch.setenv("OAKEN_HOME", str(tmp_path))
     monkeypatch.setenv("OAKEN_WAREHOUSE", f"duckdb:///{path}")
     get_settings.cache_clear()

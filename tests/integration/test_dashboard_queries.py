@@ -30,6 +30,7 @@ from oaken.dashboard.queries import (
 from oaken.errors import WarehouseError
 from tests.support.dashboard import (
     CENT,
+    empty_warehouse,
     oracle,
     oracle_scorecards,
     sample_warehouse,
@@ -136,13 +137,7 @@ def test_missing_and_unbuilt_warehouses_say_run_analytics(tmp_path) -> None:
 
 def test_empty_marts_are_reported_as_empty(tmp_path) -> None:
     path = tmp_path / "empty.duckdb"
-    with duckdb.connect(str(path)) as connection:
-        connection.execute("create schema analytics")
-        connection.execute(
-            "create table analytics.mart_dashboard_meta as select 1 as meta_id, "
-            "cast(null as date) as first_sale_date, cast(null as date) as last_sale_date, "
-            "0 as sale_lines, cast(null as decimal(18,2)) as sale_dollars, 0 as invoices, "
-            "0 as split_invoices, current_timestamp as built_at")
+    empty_warehouse(path)
     meta = queries.load_meta(DuckDBWarehouse(path))
     assert meta.empty
     with pytest.raises(queries.WarehouseEmpty, match="run `oaken analytics` first"):

@@ -121,3 +121,14 @@ def wait_for_cards(page, want: dict[str, str], timeout: float = 30.0) -> dict[st
 def assert_no_errors(page) -> None:
     for selector in ('[data-testid="stException"]', '[data-testid="stAlertContentError"]'):
         assert page.locator(selector).count() == 0, page.locator(selector).first.inner_text()
+
+
+def empty_warehouse(path: Path) -> None:
+    """A warehouse whose marts exist but hold no sale (built before any sale arrived)."""
+    with duckdb.connect(str(path)) as connection:
+        connection.execute("create schema analytics")
+        connection.execute(
+            "create table analytics.mart_dashboard_meta as select 1 as meta_id, "
+            "cast(null as date) as first_sale_date, cast(null as date) as last_sale_date, "
+            "0 as sale_lines, cast(null as decimal(18,2)) as sale_dollars, 0 as invoices, "
+            "0 as split_invoices, current_timestamp as built_at")
