@@ -1,10 +1,19 @@
-"""The project's exceptions. The CLI catches :class:`OakenError` and prints one line.
+"""The project's exceptions, all of them. The CLI catches :class:`OakenError` and
+prints one line.
 
     OakenError
-    ├── ConfigError          a setting is missing or wrong
-    ├── BrokerError          the Kafka broker cannot be started or reached
-    ├── DatabaseError        the database cannot be reached or migrated
-    └── ContractError        a sale message breaks data contract v1 (names the fields)
+    ├── ConfigError              a setting is missing or wrong
+    ├── BrokerError              the Kafka broker cannot be started or reached
+    ├── DatabaseError            the database cannot be reached or migrated
+    ├── ContractError            a sale message breaks data contract v1 (names the fields)
+    ├── JournalFull              the API's journal holds its maximum (oaken.api.journal)
+    └── AnalyticsError           extract/load, dbt, forecasts or retention failed
+        ├── WarehouseError       the warehouse is missing, unreachable or misconfigured
+        │   ├── WarehouseMissing no warehouse file, or no dashboard marts in it
+        │   ├── WarehouseEmpty   the marts exist but hold no sales
+        │   └── WarehouseBusy    DuckDB: another process holds the write lock
+        ├── TransformError       dbt parse/build failed (names the failing nodes)
+        └── ArchiveError         retention refused or failed
 """
 
 from __future__ import annotations
@@ -34,13 +43,9 @@ class ContractError(OakenError):
         super().__init__("; ".join(errors))
 
 
-# --- analytics (append-only) ------------------------------------------------
-#
-#   OakenError
-#   └── AnalyticsError       extract/load, dbt, forecasts or retention failed
-#       ├── WarehouseError   the warehouse is missing, unreachable or misconfigured
-#       ├── TransformError   dbt parse/build failed (names the failing nodes)
-#       └── ArchiveError     retention refused or failed
+class JournalFull(OakenError):
+    """The API's journal holds ``OAKEN_JOURNAL_MAX_RECORDS`` records: the broker or the
+    orders worker is not keeping up, or is away."""
 
 
 class AnalyticsError(OakenError):
@@ -56,4 +61,16 @@ class TransformError(AnalyticsError):
 
 
 class ArchiveError(AnalyticsError):
+    pass
+
+
+class WarehouseMissing(WarehouseError):
+    pass
+
+
+class WarehouseEmpty(WarehouseError):
+    pass
+
+
+class WarehouseBusy(WarehouseError):
     pass

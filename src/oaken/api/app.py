@@ -37,12 +37,12 @@ from prometheus_client import (
 from sqlalchemy import text
 
 from oaken.api.forwarder import Forwarder
-from oaken.api.journal import GroupCommit, Journal, JournalFull
+from oaken.api.journal import GroupCommit, Journal
 from oaken.bus.config import admin_config, producer_config
 from oaken.bus.topics import Topics
 from oaken.contract import parse_sale
 from oaken.db.engine import make_engine
-from oaken.errors import ContractError
+from oaken.errors import BrokerError, ContractError, JournalFull
 from oaken.settings import Settings
 
 MAX_BODY = 10 * 1024 * 1024
@@ -115,7 +115,7 @@ class SalesProducer:
                     await asyncio.sleep(0.01)
         await asyncio.wait_for(done, ACK_TIMEOUT)
         if errors:
-            raise RuntimeError(f"broker refused {len(errors)} records: {errors[0]}")
+            raise BrokerError(f"broker refused {len(errors)} records: {errors[0]}")
 
 
 def _records(body: bytes, content_type: str) -> list[Any] | JSONResponse:
@@ -206,7 +206,7 @@ def create_app(settings: Settings) -> FastAPI:
             return None
         try:
             await state["producer"].send(topics.sales_raw, accepted)
-        except (TimeoutError, RuntimeError) as problem:
+        except (TimeoutError, BrokerError) as problem:
             return _error(503, f"broker did not acknowledge the records: {problem}",
                           retry_after=RETRY_AFTER["broker"])
         return None

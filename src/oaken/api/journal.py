@@ -26,7 +26,7 @@ import threading
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from oaken.errors import OakenError
+from oaken.errors import JournalFull
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS records (
@@ -41,11 +41,6 @@ CREATE INDEX IF NOT EXISTS ix_records_cluster ON records (cluster, partition, "o
 """
 
 Record = tuple[bytes, bytes]  # key, value
-
-
-class JournalFull(OakenError):
-    """The journal holds ``OAKEN_JOURNAL_MAX_RECORDS`` records: the broker or the orders
-    worker is not keeping up, or is away."""
 
 
 class Journal:

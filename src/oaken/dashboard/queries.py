@@ -61,28 +61,15 @@ from typing import Any, Protocol
 import pandas as pd
 
 from oaken.analytics.warehouse import WarehouseConfig, parse_warehouse
-from oaken.errors import OakenError, WarehouseError
-
-# --- errors ---------------------------------------------------------------------------
-#
-#   WarehouseError (oaken.errors)
-#   ├── WarehouseMissing   no warehouse file, or no dashboard marts in it
-#   ├── WarehouseEmpty     the marts exist but hold no sales
-#   └── WarehouseBusy      DuckDB: another process holds the write lock
+from oaken.errors import (
+    OakenError,
+    WarehouseBusy,
+    WarehouseEmpty,
+    WarehouseError,
+    WarehouseMissing,
+)
 
 RUN_ANALYTICS = "run `oaken analytics` first"
-
-
-class WarehouseMissing(WarehouseError):
-    pass
-
-
-class WarehouseEmpty(WarehouseError):
-    pass
-
-
-class WarehouseBusy(WarehouseError):
-    pass
 
 
 # --- filters --------------------------------------------------------------------------

@@ -18,6 +18,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from oaken.errors import DatabaseError
+
 revision = '0002'
 down_revision = '0001'
 branch_labels = None
@@ -67,6 +69,6 @@ def _refuse_non_numbers(table: str, columns: tuple[tuple[str, int, bool], ...]) 
             f"SELECT count(*) FROM {table} WHERE typeof({name}) NOT IN "
             "('integer', 'real', 'null')").scalar_one()
         if found:
-            raise RuntimeError(
+            raise DatabaseError(
                 f"{table}.{name} holds {found} value(s) that are not numbers; fix them "
                 "(they must be amounts with at most two places) and migrate again")
