@@ -28,7 +28,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import mysql, postgresql, sqlite
 
 from oaken.db.engine import sqlite_timestamp
-from oaken.db.money import Money, from_hundredths, to_hundredths_or_none
+from oaken.db.money import to_hundredths_or_none
 
 CHUNK = 500  # keys per IN (...) list: far below every database's parameter limit
 
@@ -207,8 +207,8 @@ def select_by_keys(
     connection: Connection, table: Table, key: str, keys: Sequence[Any], *columns: str
 ) -> dict[Any, tuple]:
     """``{key: (columns…)}`` for the rows whose ``key`` is in ``keys``, values as the
-    driver returns them (SQLite gives booleans as 0 and 1), but money, which is
-    ``Decimal`` on every database (SQLite's integer hundredths converted).
+    driver returns them (SQLite gives booleans as 0 and 1, money as integer hundredths:
+    select money through the table's types when it is needed).
 
     Every batch of every stage asks this, thousands of keys at a time. One statement
     with a fixed list of :data:`CHUNK` parameters is compiled per table and columns
@@ -218,27 +218,13 @@ def select_by_keys(
     """
     found: dict[Any, tuple] = {}
     sql, names = _compiled_select(connection.dialect, table, key, columns)
-    hundredths = _hundredths_at(connection.dialect, table, columns)
     keys = list(keys)
     for part in chunks(keys):
         padded = (*part, *[part[-1]] * (CHUNK - len(part)))
         params = padded if names is None else dict(zip(names, padded, strict=True))
         for row in connection.exec_driver_sql(sql, params):
-            values = tuple(row[1:])
-            if hundredths:
-                values = tuple(from_hundredths(value) if index in hundredths and value is not None
-                               else value for index, value in enumerate(values))
-            found[row[0]] = values
+            found[row[0]] = tuple(row[1:])
     return found
-
-
-@lru_cache(maxsize=64)
-def _hundredths_at(dialect: Dialect, table: Table, columns: tuple[str, ...]) -> frozenset[int]:
-    """Where ``columns`` has money the driver returns as integer hundredths (SQLite)."""
-    if dialect.name != "sqlite":
-        return frozenset()
-    return frozenset(index for index, name in enumerate(columns)
-                     if isinstance(table.c[name].type, Money))
 
 
 @lru_cache(maxsize=64)
