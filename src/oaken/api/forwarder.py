@@ -21,6 +21,7 @@ from confluent_kafka.admin import AdminClient
 from oaken.api.journal import Journal
 from oaken.bus.broker import cluster_id
 from oaken.bus.config import admin_config, consumer_config, producer_config
+from oaken.bus.produce import produce
 from oaken.bus.topics import Topics, ensure_topics
 from oaken.errors import BrokerError
 from oaken.settings import Settings
@@ -112,13 +113,7 @@ class Forwarder:
 
         try:
             for seq, key, value in rows:
-                while True:
-                    try:
-                        self._producer.produce(self.topic, value=value, key=key,
-                                               on_delivery=delivered(seq))
-                        break
-                    except BufferError:
-                        self._producer.poll(0.05)
+                produce(self._producer, self.topic, value, key=key, on_delivery=delivered(seq))
         except KafkaException:  # e.g. a restarted broker whose topics are not back yet
             self._abandon_round()
             raise

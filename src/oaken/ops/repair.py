@@ -25,6 +25,7 @@ from confluent_kafka import KafkaError, KafkaException, Message, Producer
 from sqlalchemy import Connection, Engine, Select, exists, func, select
 
 from oaken.bus.config import producer_config
+from oaken.bus.produce import produce
 from oaken.bus.topics import Topics
 from oaken.db import models
 from oaken.errors import BrokerError
@@ -170,13 +171,7 @@ class Reconciler:
 
         try:
             for (topic, _line), (key, value) in events.items():
-                while True:
-                    try:
-                        self._producer.produce(topic, value=value, key=key,
-                                               on_delivery=delivered)
-                        break
-                    except BufferError:
-                        self._producer.poll(0.1)
+                produce(self._producer, topic, value, key=key, on_delivery=delivered)
         except KafkaException as problem:  # e.g. the topics of a restarted broker not back yet
             self._producer.purge()
             raise BrokerError(f"could not send the repair events: {problem.args[0].str()}") \

@@ -15,6 +15,7 @@ import orjson
 from confluent_kafka import Producer
 
 from oaken.bus.config import producer_config
+from oaken.bus.produce import produce
 from oaken.bus.topics import Topics
 from oaken.contract.sale import FIELD_ALIASES
 from oaken.errors import BrokerError
@@ -75,12 +76,7 @@ def publish(
     count = 0
     for record in records:
         key, value = encode(record)
-        while True:
-            try:
-                producer.produce(topic, value=value, key=key, on_delivery=delivered)
-                break
-            except BufferError:
-                producer.poll(0.05)
+        produce(producer, topic, value, key=key, on_delivery=delivered)
         count += 1
         pacer.tick()
         if count % 1000 == 0:

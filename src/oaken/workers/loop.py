@@ -38,6 +38,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, Operation
 
 from oaken.bus.broker import cluster_id
 from oaken.bus.config import admin_config, consumer_config, producer_config
+from oaken.bus.produce import produce
 from oaken.bus.topics import Topics, ensure_topics
 from oaken.db.writes import mark_published
 from oaken.errors import BrokerError
@@ -264,23 +265,19 @@ class Worker:
                 delay = min(delay * 2, MAX_BACKOFF)
 
     def _produce(self, topic: str, key: bytes | None, value: bytes, headers) -> None:
-        def delivered(error: KafkaError | None, _message: Message) -> None:
-            if error is not None:
-                self._failed.append((topic, key, value, headers))
+        try:
+            produce(self.producer, topic, value, key=key, headers=headers,
+                    on_delivery=self._delivered)
+        except KafkaException as problem:
+            if not missing_topic(problem):
+                raise
+            # a restarted broker before its topics are created again: try later
+            self._failed.append((topic, key, value, headers))
 
-        while True:
-            try:
-                self.producer.produce(topic, value=value, key=key, headers=headers,
-                                      on_delivery=delivered)
-                return
-            except BufferError:
-                self.producer.poll(0.1)
-            except KafkaException as problem:
-                if not missing_topic(problem):
-                    raise
-                # a restarted broker before its topics are created again: try later
-                self._failed.append((topic, key, value, headers))
-                return
+    def _delivered(self, error: KafkaError | None, message: Message) -> None:
+        if error is not None:  # produced again by _publish
+            self._failed.append((message.topic(), message.key(), message.value(),
+                                 message.headers()))
 
     def _commit(self, batch: Sequence[Message]) -> None:
         offsets: dict[tuple[str, int], int] = {}
