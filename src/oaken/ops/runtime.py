@@ -34,6 +34,7 @@ from oaken.bus.config import admin_config
 from oaken.bus.topics import Topics, ensure_topics
 from oaken.db.migrate import migrate
 from oaken.errors import BrokerError, DatabaseError, OakenError
+from oaken.ops.status import SUPERVISOR_STATE, consumer_lag
 from oaken.settings import Settings
 
 log = logging.getLogger("oaken.up")
@@ -116,7 +117,7 @@ class Stack:
         self.recycles = 0
         self.stopping = False
         self.logs = Path(settings.home) / "logs"
-        self.state_file = Path(settings.home) / "supervisor.json"
+        self.state_file = Path(settings.home) / SUPERVISOR_STATE
         self._next_recycle_check = time.monotonic() + RECYCLE_CHECK_EVERY
 
     def env(self) -> dict[str, str]:
@@ -241,8 +242,6 @@ class Stack:
         rss = self.broker_rss_mb()
         if rss is None or rss < limit:
             return False
-        from oaken.ops.status import consumer_lag
-
         try:
             lag = consumer_lag(self.settings)
         except OakenError:
@@ -307,13 +306,3 @@ class Stack:
         if self.broker:
             self.broker.stop()
         self.state_file.unlink(missing_ok=True)
-
-
-def read_supervisor_state(home: Path) -> dict | None:
-    """What a running ``oaken up`` last wrote, or ``None`` when none runs for ``home``."""
-    path = Path(home) / "supervisor.json"
-    try:
-        state = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return None
-    return state if psutil.pid_exists(state.get("supervisor_pid", -1)) else None

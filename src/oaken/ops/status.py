@@ -3,10 +3,13 @@ a downstream stage, the journal, restarts, and the ledger balance (exact, in Dec
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from dataclasses import dataclass, field
 from decimal import Decimal
+from pathlib import Path
 
+import psutil
 from confluent_kafka import Consumer, ConsumerGroupState, KafkaException, TopicPartition
 from confluent_kafka.admin import AdminClient
 from sqlalchemy import Engine, func, select
@@ -17,7 +20,6 @@ from oaken.db import models
 from oaken.errors import BrokerError
 from oaken.ops.dlq import read_dead_letters
 from oaken.ops.repair import Waiting, waiting
-from oaken.ops.runtime import read_supervisor_state
 from oaken.settings import Settings
 from oaken.workers import presence
 from oaken.workers.stages import STAGES, group_id
@@ -25,6 +27,8 @@ from oaken.workers.stages import STAGES, group_id
 COUNTED = ("stores", "vendors", "categories", "products", "employees", "sales", "shipments",
            "journal_entries", "journal_lines")
 CENT = Decimal("0.01")
+#: where a running ``oaken up`` (oaken.ops.runtime) keeps its restart counts
+SUPERVISOR_STATE = "supervisor.json"
 
 
 @dataclass
@@ -101,6 +105,15 @@ def journal_records(settings: Settings) -> int | None:
         return None
     with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as journal:
         return journal.execute("SELECT count(*) FROM records").fetchone()[0]
+
+
+def read_supervisor_state(home: Path) -> dict | None:
+    """What a running ``oaken up`` last wrote, or ``None`` when none runs for ``home``."""
+    try:
+        state = json.loads((Path(home) / SUPERVISOR_STATE).read_text())
+    except (OSError, ValueError):
+        return None
+    return state if psutil.pid_exists(state.get("supervisor_pid", -1)) else None
 
 
 def consumer_lag(settings: Settings) -> dict[str, int]:
