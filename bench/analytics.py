@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import os
 import re
 import shutil
 import sys
@@ -38,6 +37,8 @@ from pathlib import Path
 
 import psutil
 from report import machine  # bench/report.py: the same machine line everywhere
+
+from oaken.settings import Settings
 
 SECTION_START = "<!-- bench:analytics:start -->"
 SECTION_END = "<!-- bench:analytics:end -->"
@@ -130,12 +131,9 @@ def slowest_dbt_nodes(home: Path, count: int = 6) -> str:
             f"slowest (s): {named}")
 
 
-def analytics_step(label: str) -> dict:
+def analytics_step(label: str, settings: Settings) -> dict:
     from oaken.analytics.runner import reconcile, run_analytics
-    from oaken.settings import get_settings
 
-    get_settings.cache_clear()
-    settings = get_settings()
     with PeakRss() as rss:
         started = time.perf_counter()
         report = run_analytics(settings)
@@ -184,11 +182,8 @@ def main() -> int:
     home = Path(args.home or tempfile.mkdtemp(prefix="oaken-bench-analytics-")).absolute()
     home.mkdir(parents=True, exist_ok=True)
     url = args.database_url or f"sqlite:///{home / 'oaken.db'}"
-    os.environ["OAKEN_HOME"] = str(home)
-    os.environ["OAKEN_DATABASE_URL"] = url
-    os.environ.pop("OAKEN_WAREHOUSE", None)
+    settings = Settings(home=home, database_url=url, warehouse="")
 
-    from oaken.analytics.warehouse import duckdb_config
     from oaken.db.engine import safe_url
     from oaken.db.migrate import migrate
 
@@ -216,13 +211,13 @@ def main() -> int:
     results["import"] = imported
     if args.warehouse == "bigquery":
         return bigquery_side_by_side(args, url, home, imported, held)
-    results["full"] = analytics_step("full analytics")
+    results["full"] = analytics_step("full analytics", settings)
     extra = max(1, args.rows // 100)
     # a fresh prefix: the +1 % are new sales even in a reused database
     prefix = f"B{int(time.time()) % 100_000:05d}-" if held else "B"
     results["import_extra"] = import_step(url, extra, seed=43, start=date(2026, 11, 1),
                                           end=date(2026, 11, 20), prefix=prefix)
-    results["incremental"] = analytics_step("incremental analytics")
+    results["incremental"] = analytics_step("incremental analytics", settings)
     warehouse_mb = (home / "warehouse.duckdb").stat().st_size / 1e6
     database_mb = (home / "oaken.db").stat().st_size / 1e6 if url.startswith("sqlite") else 0
 
@@ -260,7 +255,7 @@ def main() -> int:
         "Peak RSS, this process and its children together (dbt runs as a child), sampled "
         f"every 0.2 s: import {imported['rss']:,.0f} MB, full analytics {full['rss']:,.0f} MB, "
         f"incremental {inc['rss']:,.0f} MB; target < 4 GB. DuckDB is held to "
-        f"`OAKEN_DUCKDB_MEMORY_LIMIT` ({duckdb_config()['memory_limit']}).",
+        f"`OAKEN_DUCKDB_MEMORY_LIMIT` ({settings.duckdb_memory_limit}).",
         f"Sizes: database {database_mb:,.0f} MB, warehouse {warehouse_mb:,.0f} MB.",
     ]
     text = "\n".join(lines)
@@ -270,26 +265,6 @@ def main() -> int:
     if not args.home and not args.keep:
         shutil.rmtree(home, ignore_errors=True)
     return 0
-
-
-@contextlib.contextmanager
-def warehouse_env(home: Path, warehouse: str, endpoint: str | None) -> object:
-    """OAKEN_HOME (dlt and dbt state) and the warehouse of one side of the comparison."""
-    saved = {name: os.environ.get(name) for name in
-             ("OAKEN_HOME", "OAKEN_WAREHOUSE", "OAKEN_BIGQUERY_ENDPOINT")}
-    os.environ.update({"OAKEN_HOME": str(home), "OAKEN_WAREHOUSE": warehouse})
-    if endpoint:
-        os.environ["OAKEN_BIGQUERY_ENDPOINT"] = endpoint
-    else:
-        os.environ.pop("OAKEN_BIGQUERY_ENDPOINT", None)
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
 
 
 def bigquery_side_by_side(args, url: str, home: Path, imported: dict, held: int) -> int:
@@ -312,8 +287,9 @@ def bigquery_side_by_side(args, url: str, home: Path, imported: dict, held: int)
                     url, extra, seed=43, start=date(2026, 11, 1), end=date(2026, 11, 20),
                     prefix=prefix)
             for side, (side_home, endpoint) in sides.items():
-                with warehouse_env(side_home, warehouses[side], endpoint):
-                    results[f"{side}_{step}"] = analytics_step(f"{step} analytics, {side}")
+                settings = Settings(home=side_home, database_url=url,
+                                    warehouse=warehouses[side], bigquery_endpoint=endpoint)
+                results[f"{side}_{step}"] = analytics_step(f"{step} analytics, {side}", settings)
         emulator_rss = psutil.Process(emulator.process.pid).memory_info().rss / 1e6
 
     def row(side: str, step: str) -> str:

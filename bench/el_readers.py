@@ -12,7 +12,6 @@ replaces the "Extract/load readers" section of BENCHMARKS.md.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import tempfile
 import time
@@ -45,19 +44,16 @@ def extract_load(url: str, name: str, folder: Path) -> dict:
     import duckdb
 
     from oaken.el.pipeline import run_el
-    from oaken.settings import get_settings
+    from oaken.settings import Settings
 
     home = folder / name
-    os.environ["OAKEN_HOME"] = str(home)
-    os.environ["OAKEN_DATABASE_URL"] = url
-    os.environ.pop("OAKEN_WAREHOUSE", None)
-    get_settings.cache_clear()
+    settings = Settings(home=home, database_url=url, warehouse="")
     with reader(name):
         begun = time.perf_counter()
-        first = run_el(get_settings())
+        first = run_el(settings)
         seconds = time.perf_counter() - begun
         begun = time.perf_counter()
-        again = run_el(get_settings())
+        again = run_el(settings)
         nothing_new = time.perf_counter() - begun
     with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as warehouse:
         sums = warehouse.execute(SUMS).fetchone()

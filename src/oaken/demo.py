@@ -79,7 +79,7 @@ def run_demo(settings: Settings, *, sales: int, serve: bool, analytics: bool,
     base = f"http://{settings.api_host}:{settings.api_port}"
     headers = {"content-type": "application/x-ndjson"}
     if settings.api_token:
-        headers["authorization"] = f"Bearer {settings.api_token}"
+        headers["authorization"] = f"Bearer {settings.api_token.get_secret_value()}"
     try:
         with httpx.Client(base_url=base, timeout=60, headers=headers) as client:
             _wait_healthy(client, stack, timeout=90, logs=Path(settings.home) / "logs")

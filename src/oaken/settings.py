@@ -11,7 +11,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -27,7 +27,8 @@ class Settings(BaseSettings):
     broker_bin: str | None = Field(default=None, description="path to a tansu binary")
     api_host: str = "127.0.0.1"
     api_port: int = 8080
-    api_token: str | None = None
+    api_token: SecretStr | None = Field(
+        default=None, description="bearer token POST /v1/sales requires when set")
     warehouse: str = Field(default="", description="duckdb:///path or bigquery://PROJECT/DATASET")
     # --- BigQuery (OAKEN_WAREHOUSE=bigquery://PROJECT/DATASET; docs/bigquery.md) ---------
     bigquery_endpoint: str | None = Field(
@@ -79,8 +80,32 @@ class Settings(BaseSettings):
     broker_recycle_mb: int = Field(
         default=512, ge=0, description="restart the embedded broker once every group has "
         "caught up and it holds more than this (0: never)")
+    # --- a managed Kafka cluster: passed to librdkafka (bus/config.py) -----------------------
+    kafka_security_protocol: str | None = Field(default=None, description="security.protocol")
+    kafka_sasl_mechanisms: str | None = Field(default=None, description="sasl.mechanisms")
+    kafka_sasl_username: str | None = Field(default=None, description="sasl.username")
+    kafka_sasl_password: SecretStr | None = Field(default=None, description="sasl.password")
+    kafka_ssl_ca_location: str | None = Field(default=None, description="ssl.ca.location")
+    # --- analytics ------------------------------------------------------------------------
+    duckdb_memory_limit: str = Field(
+        default="2GB", min_length=1, description="memory DuckDB may use while loading, "
+        "building and checking the warehouse (spills to disk beyond)")
+    dbt_threads: int = Field(default=1, ge=1, description="dbt nodes built at once on DuckDB")
+    dbt_project_dir: Path | None = Field(
+        default=None, description="the dbt project (default: the first transform/ found)")
+    dlt_progress: bool = Field(default=False, description="dlt logs its progress")
+    # --- extract/load through an existing Airbyte connection instead of dlt -------------------
+    airbyte_url: str | None = Field(default=None, description="http(s)://host[:port]")
+    airbyte_connection_id: str | None = None
+    airbyte_username: str | None = None
+    airbyte_password: SecretStr | None = None
+    airbyte_poll_seconds: float = Field(default=10.0, gt=0)
 
-    @field_validator("kafka_bootstrap", "api_token", "broker_bin", mode="before")
+    @field_validator("kafka_bootstrap", "api_token", "broker_bin", "kafka_security_protocol",
+                     "kafka_sasl_mechanisms", "kafka_sasl_username", "kafka_sasl_password",
+                     "kafka_ssl_ca_location", "dbt_project_dir", "airbyte_url",
+                     "airbyte_connection_id", "airbyte_username", "airbyte_password",
+                     mode="before")
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
@@ -110,6 +135,18 @@ class Settings(BaseSettings):
     @property
     def bootstrap_servers(self) -> str:
         return self.kafka_bootstrap or f"127.0.0.1:{self.broker_port}"
+
+    def kafka_client_options(self) -> dict[str, str]:
+        """The managed-cluster options librdkafka takes (``security.protocol`` …) that are set."""
+        options = {
+            "security.protocol": self.kafka_security_protocol,
+            "sasl.mechanisms": self.kafka_sasl_mechanisms,
+            "sasl.username": self.kafka_sasl_username,
+            "sasl.password": (self.kafka_sasl_password.get_secret_value()
+                              if self.kafka_sasl_password else None),
+            "ssl.ca.location": self.kafka_ssl_ca_location,
+        }
+        return {key: value for key, value in options.items() if value}
 
 
 @lru_cache(maxsize=1)

@@ -272,7 +272,8 @@ def test_ledger_key_tests_check_rows_newer_than_the_last_build(built: Built) -> 
     import subprocess
 
     from oaken.orchestration.resources import (
-        apply_dbt_environment,
+        dbt_arguments,
+        dbt_environment,
         dbt_executable,
         find_dbt_project,
     )
@@ -293,10 +294,10 @@ def test_ledger_key_tests_check_rows_newer_than_the_last_build(built: Built) -> 
             f"{later}) from raw.journal_lines order by updated_at limit 1")
     target = built.home / "dbt" / "target-scoped-test"
     try:
-        apply_dbt_environment(built.settings)
         done = subprocess.run(
             [dbt_executable(), "test", "--select", "stg_journal_lines", "--target-path",
-             str(target)], cwd=find_dbt_project(), capture_output=True, text=True, check=False)
+             str(target), *dbt_arguments(built.settings)], cwd=find_dbt_project(),
+            env=dbt_environment(built.settings), capture_output=True, text=True, check=False)
         results = json.loads((target / "run_results.json").read_text())["results"]
     finally:
         with duckdb.connect(str(built.warehouse)) as warehouse:

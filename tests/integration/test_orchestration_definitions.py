@@ -91,7 +91,7 @@ def test_airbyte_variant_syncs_through_a_fake_airbyte_server(settings, monkeypat
         monkeypatch.setenv("OAKEN_AIRBYTE_POLL_SECONDS", "0.01")
         from oaken.orchestration.el import build_el_definitions
 
-        defs = build_el_definitions(settings)
+        defs = build_el_definitions(Settings())
         assets = list(defs.assets)
         keys = {key.to_user_string() for a in assets for key in a.keys}
         assert {"raw/sales", "raw/shipments", "raw/journal_lines"} <= keys
@@ -113,4 +113,4 @@ def test_airbyte_variant_needs_a_connection_id(settings, monkeypatch) -> None:
     monkeypatch.setenv("OAKEN_AIRBYTE_URL", "http://127.0.0.1:8000")
     monkeypatch.delenv("OAKEN_AIRBYTE_CONNECTION_ID", raising=False)
     with pytest.raises(ConfigError, match="OAKEN_AIRBYTE_CONNECTION_ID"):
-        build_el_definitions(settings)
+        build_el_definitions(Settings())

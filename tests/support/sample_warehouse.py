@@ -9,7 +9,6 @@ build → forecasts) into ``home/warehouse.duckdb``.
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,8 +16,6 @@ from datetime import date
 from pathlib import Path
 
 from oaken.sources.generator import DEFAULT_END, DEFAULT_START
-
-ENV = ("OAKEN_HOME", "OAKEN_DATABASE_URL", "OAKEN_WAREHOUSE")
 
 
 @dataclass(frozen=True)
@@ -46,46 +43,34 @@ def build_sample_warehouse(
     progress: Callable[[int], None] | None = None,
 ) -> SampleWarehouse:
     """Import ``rows`` synthetic sales into a fresh database under ``home`` and build the
-    warehouse. ``OAKEN_HOME``/``OAKEN_DATABASE_URL``/``OAKEN_WAREHOUSE`` are set for the
-    duration of the build only (the analytics job reads them)."""
+    warehouse with settings of its own (the environment is neither read for these three
+    nor changed)."""
     from oaken.analytics.runner import run_analytics
     from oaken.db.engine import make_engine
     from oaken.db.migrate import migrate
     from oaken.ingest import import_records
-    from oaken.settings import get_settings
+    from oaken.settings import Settings
     from oaken.sources.generator import iter_sales
 
     home = Path(home).absolute()
     home.mkdir(parents=True, exist_ok=True)
     database_url = f"sqlite:///{home / 'oaken.db'}"
     warehouse_url = f"duckdb:///{home / 'warehouse.duckdb'}"
-    saved = {name: os.environ.get(name) for name in ENV}
-    os.environ.update(OAKEN_HOME=str(home), OAKEN_DATABASE_URL=database_url,
-                      OAKEN_WAREHOUSE=warehouse_url)
-    get_settings.cache_clear()
+    settings = Settings(home=home, database_url=database_url, warehouse=warehouse_url)
+    started = time.perf_counter()
+    migrate(database_url)
+    engine = make_engine(database_url)
     try:
-        settings = get_settings()
-        started = time.perf_counter()
-        migrate(database_url)
-        engine = make_engine(database_url)
-        try:
-            report = import_records(
-                engine, iter_sales(rows, seed=seed, start=start, end=end, style="compact"),
-                batch_size=batch_size, progress=progress)
-        finally:
-            engine.dispose()
-        imported = time.perf_counter()
-        if report.imported == 0:
-            raise RuntimeError(f"no synthetic sales were imported: {report.problems[:3]}")
-        run_analytics(settings)
-        finished = time.perf_counter()
+        report = import_records(
+            engine, iter_sales(rows, seed=seed, start=start, end=end, style="compact"),
+            batch_size=batch_size, progress=progress)
     finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-        get_settings.cache_clear()
+        engine.dispose()
+    imported = time.perf_counter()
+    if report.imported == 0:
+        raise RuntimeError(f"no synthetic sales were imported: {report.problems[:3]}")
+    run_analytics(settings)
+    finished = time.perf_counter()
     return SampleWarehouse(home, database_url, warehouse_url, report.imported,
                            round(imported - started, 2), round(finished - imported, 2))
 

@@ -15,7 +15,7 @@ from pydantic import ValidationError
 
 from oaken.analytics import bigquery
 from oaken.analytics.warehouse import warehouse_config
-from oaken.orchestration.resources import dbt_environment, find_dbt_project
+from oaken.orchestration.resources import dbt_variables, find_dbt_project
 from oaken.settings import Settings
 
 ENDPOINT = "http://127.0.0.1:9050"
@@ -108,10 +108,9 @@ from dbt.config.renderer import ProfileRenderer
 set_from_args(Namespace(), None)
 load_plugin("bigquery")
 raw = yaml.safe_load(open(sys.argv[1]))
-base = dict(os.environ)
-for env in json.loads(sys.argv[2]):
-    set_invocation_context({**base, **env})
-    c = Profile.from_raw_profiles(raw, "oaken", ProfileRenderer({}),
+set_invocation_context(dict(os.environ))
+for cli_vars in json.loads(sys.argv[2]):
+    c = Profile.from_raw_profiles(raw, "oaken", ProfileRenderer(cli_vars),
                                   target_override="bigquery").credentials
     print(json.dumps({"maximum_bytes_billed": c.maximum_bytes_billed,
                       "method": str(c.method), "api_endpoint": c.api_endpoint,
@@ -121,9 +120,9 @@ for env in json.loads(sys.argv[2]):
 
 
 def rendered_profiles(tmp_path, *configurations: Settings) -> list[dict]:
-    """transform/profiles.yml's bigquery target as dbt renders it from oaken's
-    environment, for each of ``configurations`` (one dbt start-up for all)."""
-    envs = [dbt_environment(config.model_copy(update={"home": tmp_path}))
+    """transform/profiles.yml's bigquery target as dbt renders it from the vars oaken
+    passes, for each of ``configurations`` (one dbt start-up for all)."""
+    envs = [dbt_variables(config.model_copy(update={"home": tmp_path}))
             for config in configurations]
     done = subprocess.run(
         [sys.executable, "-c", RENDER, str(find_dbt_project() / "profiles.yml"),

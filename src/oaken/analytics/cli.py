@@ -97,7 +97,7 @@ def orchestrator(
 
     settings = _settings()
     parse_warehouse(settings.warehouse)
-    find_dbt_project()
+    find_dbt_project(settings.dbt_project_dir)
     dagster_home = settings.home.absolute() / "dagster"
     dagster_home.mkdir(parents=True, exist_ok=True)
     executable = Path(sys.executable).parent / "dagster"

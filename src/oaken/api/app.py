@@ -214,7 +214,7 @@ def create_app(settings: Settings) -> FastAPI:
     @app.post("/v1/sales", status_code=202)
     async def post_sales(request: Request) -> Response:
         if settings.api_token:
-            expected = f"Bearer {settings.api_token}".encode()
+            expected = f"Bearer {settings.api_token.get_secret_value()}".encode()
             given = request.headers.get("authorization", "").encode()
             if not secrets.compare_digest(given, expected):
                 return _error(401, "missing or wrong bearer token")

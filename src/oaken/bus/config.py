@@ -2,24 +2,15 @@
 
 Everything talks to Kafka through ``confluent-kafka``, so pointing
 ``OAKEN_KAFKA_BOOTSTRAP`` at any cluster works unchanged. Extra client settings for
-a managed cluster (SASL, TLS) come from ``OAKEN_KAFKA_*`` variables listed in
-:data:`PASSTHROUGH`, e.g. ``OAKEN_KAFKA_SECURITY_PROTOCOL=SASL_SSL``.
+a managed cluster (SASL, TLS) come from the ``OAKEN_KAFKA_*`` settings, e.g.
+``OAKEN_KAFKA_SECURITY_PROTOCOL=SASL_SSL`` (:meth:`Settings.kafka_client_options`).
 """
 
 from __future__ import annotations
 
 import logging
-import os
 
 from oaken.settings import Settings
-
-PASSTHROUGH = (
-    "security.protocol",
-    "sasl.mechanisms",
-    "sasl.username",
-    "sasl.password",
-    "ssl.ca.location",
-)
 
 _quiet = logging.getLogger("oaken.kafka")
 _quiet.addHandler(logging.NullHandler())
@@ -30,10 +21,7 @@ def _common(settings: Settings) -> dict[str, object]:
         "bootstrap.servers": settings.bootstrap_servers,
         "logger": _quiet,
     }
-    for key in PASSTHROUGH:
-        value = os.environ.get("OAKEN_KAFKA_" + key.replace(".", "_").upper())
-        if value:
-            config[key] = value
+    config.update(settings.kafka_client_options())
     return config
 
 

@@ -34,12 +34,12 @@ state of one carries over to the other.
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import dlt
+from dlt.common.runtime import telemetry
 from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
 from dlt.sources.sql_database import sql_table
 from sqlalchemy import DateTime, Table
@@ -99,18 +99,26 @@ class _QuietCursorWarning(logging.Filter):
         return "sharing the same value of cursor field" not in record.getMessage()
 
 
+#: dlt's own configuration for every pipeline here (its environment variables still win):
+#: no telemetry; normalize and load in parallel but within a 2-core budget; four extract
+#: threads mostly wait on their ADBC reader processes
+DLT_CONFIG: dict[str, object] = {
+    "runtime.dlthub_telemetry": False,
+    "normalize.workers": 1,
+    "load.workers": 4,
+    "extract.workers": 4,
+}
+
+
 def _configure_dlt(settings: Settings) -> None:
     """Keep dlt's working files, logs and telemetry off the repository and network."""
     logging.getLogger("dlt").addFilter(_QUIET)
-    base = dlt_dir(settings)
-    base.mkdir(parents=True, exist_ok=True)
-    os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
-    os.environ["DLT_DATA_DIR"] = str(base)
-    # normalize/load in parallel, but stay within a 2-core budget by default; four
-    # extract threads mostly wait on their ADBC reader processes
-    os.environ.setdefault("NORMALIZE__WORKERS", "1")
-    os.environ.setdefault("LOAD__WORKERS", "4")
-    os.environ.setdefault("EXTRACT__WORKERS", "4")
+    dlt_dir(settings).mkdir(parents=True, exist_ok=True)
+    for key, value in DLT_CONFIG.items():
+        dlt.config[key] = value
+    # dlt starts its telemetry from the configuration it found when first used, which
+    # may be before the line above; stopping it is idempotent and keeps it off
+    telemetry.stop_telemetry()
 
 
 @dlt.source(name=SOURCE_NAME, max_table_nesting=0)
@@ -175,13 +183,14 @@ def make_pipeline(settings: Settings) -> dlt.Pipeline:
     if config.kind == "bigquery":
         from oaken.analytics import bigquery
 
-        os.environ.update(bigquery.dlt_environment(config))
+        for name, value in bigquery.dlt_environment(config).items():
+            dlt.config[name.lower().replace("__", ".")] = value
     return dlt.pipeline(
         pipeline_name=PIPELINE_NAME,
         pipelines_dir=str(dlt_dir(settings) / "pipelines"),
         destination=destination_for(config),
         dataset_name=RAW_SCHEMA,
-        progress="log" if os.environ.get("OAKEN_DLT_PROGRESS") else None,
+        progress="log" if settings.dlt_progress else None,
     )
 
 

@@ -5,7 +5,8 @@ top-N category and top-N item (ranked in ``mart_top_categories`` / ``mart_top_it
 summed from ``mart_sales_daily_detail``), zero-filled so every series is gap-free.
 
 Model: ``AutoETS`` with a weekly season (additive season, trend chosen by AICc, no
-damping), fitted on the last ``history_days`` (default 365) of each series; 80 % and
+damping), fitted on the last ``history_days`` (default 365) of each series (a series of
+under three weeks gets the ``SeasonalNaive`` baseline instead, named so); 80 % and
 95 % prediction intervals. Lower bounds are floored at 0 (sales are never negative).
 The backtest re-fits the model and a ``SeasonalNaive`` (weekly) baseline at
 ``windows`` rolling origins ``horizon`` days apart and stores sMAPE and MAE of both,
@@ -17,9 +18,9 @@ Written to the warehouse beside the marts: ``forecast_sales_daily`` and
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -114,12 +115,13 @@ def smape(actual: np.ndarray, predicted: np.ndarray) -> float:
     return float(100 * ratio.mean()) if len(ratio) else float("nan")
 
 
-def _models(history: int):
+def _model(history: int) -> tuple[Any, str]:
+    """The model to fit on ``history`` days, and the name its forecasts carry."""
     from statsforecast.models import AutoETS, SeasonalNaive
 
     if history < 3 * SEASON:  # too short for a seasonal fit: the baseline is all there is
-        return [SeasonalNaive(season_length=SEASON, alias=MODEL_NAME)]
-    return [AutoETS(season_length=SEASON, model="ZZA", damped=False, alias=MODEL_NAME)]
+        return SeasonalNaive(season_length=SEASON, alias=BASELINE_NAME), BASELINE_NAME
+    return AutoETS(season_length=SEASON, model="ZZA", damped=False, alias=MODEL_NAME), MODEL_NAME
 
 
 def forecast(
@@ -132,7 +134,6 @@ def forecast(
     generated_at: datetime | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Forecast every series of ``frame`` and backtest the model against the baseline."""
-    os.environ.setdefault("NIXTLA_ID_AS_COL", "1")
     from statsforecast import StatsForecast
     from statsforecast.models import SeasonalNaive
 
@@ -144,41 +145,41 @@ def forecast(
     history = recent["ds"].nunique()
     jobs = 1  # a fork pool inside a Dagster step dies noisily on shutdown; 1 is fast enough
 
-    models = _models(history)
-    engine = StatsForecast(models=models, freq="D", n_jobs=jobs)
+    model, name = _model(history)
+    engine = StatsForecast(models=[model], freq="D", n_jobs=jobs)
     predicted = engine.forecast(df=recent, h=horizon, level=list(LEVELS))
     out = pd.DataFrame({
         "unique_id": predicted["unique_id"],
         "forecast_date": pd.to_datetime(predicted["ds"]).dt.date,
-        "yhat": predicted[MODEL_NAME].clip(lower=0),
+        "yhat": predicted[name].clip(lower=0),
     })
     for level in LEVELS:
-        out[f"yhat_lo_{level}"] = predicted[f"{MODEL_NAME}-lo-{level}"].clip(lower=0)
-        out[f"yhat_hi_{level}"] = predicted[f"{MODEL_NAME}-hi-{level}"].clip(lower=0)
+        out[f"yhat_lo_{level}"] = predicted[f"{name}-lo-{level}"].clip(lower=0)
+        out[f"yhat_hi_{level}"] = predicted[f"{name}-hi-{level}"].clip(lower=0)
     for column in ("yhat", "yhat_lo_80", "yhat_hi_80", "yhat_lo_95", "yhat_hi_95"):
         out[column] = out[column].astype(float).round(2)
-    out["model"] = MODEL_NAME
+    out["model"] = name
     out["generated_at"] = generated_at
     _add_names(out, names)
     forecasts = out[FORECAST_COLUMNS].sort_values(["series_type", "series_id", "forecast_date"])
 
     backtest = pd.DataFrame(columns=BACKTEST_COLUMNS)
     windows = min(windows, max(0, (history - 2 * SEASON) // horizon))
-    if windows >= 1:
+    if windows >= 1 and name != BASELINE_NAME:  # a baseline is not backtested against itself
         engine = StatsForecast(
-            models=[*models, SeasonalNaive(season_length=SEASON, alias=BASELINE_NAME)],
+            models=[model, SeasonalNaive(season_length=SEASON, alias=BASELINE_NAME)],
             freq="D", n_jobs=jobs,
         )
         folds = engine.cross_validation(df=recent, h=horizon, n_windows=windows, step_size=horizon)
         rows = []
         for unique_id, fold in folds.groupby("unique_id"):
             actual = fold["y"].to_numpy(dtype=float)
-            model = fold[MODEL_NAME].to_numpy(dtype=float)
+            fitted = fold[name].to_numpy(dtype=float)
             base = fold[BASELINE_NAME].to_numpy(dtype=float)
             for metric, fn in (("smape", smape), ("mae", _mae)):
                 rows.append({
-                    "unique_id": unique_id, "model": MODEL_NAME, "metric": metric,
-                    "value": round(fn(actual, model), 4), "baseline_model": BASELINE_NAME,
+                    "unique_id": unique_id, "model": name, "metric": metric,
+                    "value": round(fn(actual, fitted), 4), "baseline_model": BASELINE_NAME,
                     "baseline_value": round(fn(actual, base), 4), "windows": windows,
                     "horizon_days": horizon, "generated_at": generated_at,
                 })

@@ -16,7 +16,6 @@ Environment:
 - ``OAKEN_AIRBYTE_POLL_SECONDS``: how often to poll the job (default 10).
 """
 
-import os
 from urllib.parse import urlparse
 
 import dagster as dg
@@ -29,8 +28,8 @@ from oaken.settings import Settings
 GROUP = "raw"
 
 
-def airbyte_resource() -> AirbyteResource:
-    url = os.environ.get("OAKEN_AIRBYTE_URL", "")
+def airbyte_resource(settings: Settings) -> AirbyteResource:
+    url = settings.airbyte_url or ""
     parsed = urlparse(url)
     if parsed.scheme not in ("http", "https") or not parsed.hostname:
         raise ConfigError(f"OAKEN_AIRBYTE_URL must be http(s)://host[:port], got {url!r}")
@@ -38,15 +37,16 @@ def airbyte_resource() -> AirbyteResource:
         host=parsed.hostname,
         port=str(parsed.port or ""),
         use_https=parsed.scheme == "https",
-        username=os.environ.get("OAKEN_AIRBYTE_USERNAME") or None,
-        password=os.environ.get("OAKEN_AIRBYTE_PASSWORD") or None,
-        poll_interval=float(os.environ.get("OAKEN_AIRBYTE_POLL_SECONDS", "10")),
+        username=settings.airbyte_username,
+        password=(settings.airbyte_password.get_secret_value()
+                  if settings.airbyte_password else None),
+        poll_interval=settings.airbyte_poll_seconds,
         request_max_retries=2,
     )
 
 
 def build_airbyte_definitions(settings: Settings) -> dg.Definitions:
-    connection_id = os.environ.get("OAKEN_AIRBYTE_CONNECTION_ID", "").strip()
+    connection_id = (settings.airbyte_connection_id or "").strip()
     if not connection_id:
         raise ConfigError("OAKEN_AIRBYTE_URL is set but OAKEN_AIRBYTE_CONNECTION_ID is not")
     assets = build_airbyte_assets(
@@ -55,4 +55,4 @@ def build_airbyte_definitions(settings: Settings) -> dg.Definitions:
         asset_key_prefix=[GROUP],
         group_name=GROUP,
     )
-    return dg.Definitions(assets=assets, resources={"airbyte": airbyte_resource()})
+    return dg.Definitions(assets=assets, resources={"airbyte": airbyte_resource(settings)})

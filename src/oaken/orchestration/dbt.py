@@ -16,7 +16,6 @@ from pathlib import Path
 
 import dagster as dg
 from dagster_dbt import (
-    DagsterDbtCliRuntimeError,
     DagsterDbtTranslator,
     DagsterDbtTranslatorSettings,
     DbtCliResource,
@@ -26,10 +25,12 @@ from dagster_dbt import (
 
 from oaken.errors import TransformError
 from oaken.orchestration.resources import (
-    apply_dbt_environment,
+    dbt_arguments,
+    dbt_environment,
     dbt_executable,
     dbt_home,
     find_dbt_project,
+    prepare_dbt_home,
 )
 from oaken.settings import Settings
 
@@ -51,8 +52,8 @@ class OakenDbtTranslator(DagsterDbtTranslator):
 
 
 def make_dbt_project(settings: Settings) -> DbtProject:
-    config = apply_dbt_environment(settings)
-    project_dir = find_dbt_project()
+    config = prepare_dbt_home(settings)
+    project_dir = find_dbt_project(settings.dbt_project_dir)
     return DbtProject(
         project_dir=project_dir,
         profiles_dir=project_dir,
@@ -61,12 +62,12 @@ def make_dbt_project(settings: Settings) -> DbtProject:
     )
 
 
-def prepare(project: DbtProject) -> Path:
+def prepare(project: DbtProject, settings: Settings) -> Path:
     """``dbt parse`` → manifest.json (partial parsing keeps repeats to a few seconds)."""
     command = [dbt_executable(), "parse", "--quiet", "--target", str(project.target),
-               "--target-path", str(project.target_path)]
-    done = subprocess.run(command, cwd=project.project_dir, capture_output=True, text=True,
-                          check=False)
+               "--target-path", str(project.target_path), *dbt_arguments(settings)]
+    done = subprocess.run(command, cwd=project.project_dir, env=dbt_environment(settings),
+                          capture_output=True, text=True, check=False)
     if done.returncode != 0 or not project.manifest_path.exists():
         lines = [line.strip() for line in (done.stdout + done.stderr).splitlines() if line.strip()]
         detail = " ".join(lines[-3:])[:300]
@@ -98,7 +99,7 @@ def _keep_recent_runs(target: Path) -> None:
 
 def build_dbt_definitions(settings: Settings) -> dg.Definitions:
     project = make_dbt_project(settings)
-    manifest = prepare(project)
+    manifest = prepare(project, settings)
     home = dbt_home(settings)
 
     @dbt_assets(
@@ -112,8 +113,8 @@ def build_dbt_definitions(settings: Settings) -> dg.Definitions:
         ),
     )
     def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, config: DbtConfig):
-        apply_dbt_environment(settings)
-        args = ["build", *(["--full-refresh"] if config.full_refresh else [])]
+        args = ["build", *dbt_arguments(settings),
+                *(["--full-refresh"] if config.full_refresh else [])]
         invocation = dbt.cli(args, context=context, raise_on_error=False)
         yield from invocation.stream()
         results_path = Path(invocation.target_path) / "run_results.json"
@@ -134,5 +135,3 @@ def build_dbt_definitions(settings: Settings) -> dg.Definitions:
     )
     return dg.Definitions(assets=[dbt_models], resources={"dbt": resource})
 
-
-__all__ = ["DagsterDbtCliRuntimeError", "build_dbt_definitions", "failures", "summarise"]

@@ -10,7 +10,6 @@ sources of ``transform/models/staging/__sources.yml``, so the lineage joins up.
 """
 
 
-import os
 
 import dagster as dg
 from dagster_dlt import DagsterDltResource, DagsterDltTranslator, dlt_assets
@@ -48,7 +47,7 @@ def raw_asset_keys() -> list[dg.AssetKey]:
 
 
 def build_el_definitions(settings: Settings) -> dg.Definitions:
-    if os.environ.get("OAKEN_AIRBYTE_URL"):
+    if settings.airbyte_url:
         from oaken.orchestration.airbyte import build_airbyte_definitions
 
         return build_airbyte_definitions(settings)
