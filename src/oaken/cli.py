@@ -179,6 +179,7 @@ def replay(
             raise ConfigError(f"no such file: {path}")
         total, records = files.count_records(path), files.read_records(path)
     else:
+        assert synthetic is not None  # checked above: exactly one of the two
         total, records = synthetic, generator.iter_sales(synthetic, seed=seed, style="compact")
     with progress_bar() as bar:
         task = bar.add_task("replay", total=total, rate="")

@@ -50,7 +50,7 @@ def import_records(
     dimensions = DimensionCache()
     with engine.connect() as connection:
         dimensions.load(connection)
-    batch: list[tuple[object, int]] = []
+    batch: list[tuple[Sale, int]] = []
 
     def flush() -> None:
         if not batch:

@@ -99,16 +99,19 @@ class Forwarder:
         if not rows:
             return 0
         self._generation += 1
-        generation, landed, refused = self._generation, [], []
+        generation = self._generation
+        landed: list[tuple[int, int, int]] = []  # (partition, offset, journal seq)
+        refused: list[str] = []
 
         def delivered(seq: int):
             def callback(error: KafkaError | None, message: Message) -> None:
                 if generation != self._generation:
                     return  # a round given up on: its records are sent again
-                if error is None:
-                    landed.append((message.partition(), message.offset(), seq))
+                partition, offset = message.partition(), message.offset()
+                if error is None and partition is not None and offset is not None:
+                    landed.append((partition, offset, seq))
                 else:
-                    refused.append(error.str())
+                    refused.append(error.str() if error else "no offset")
             return callback
 
         try:

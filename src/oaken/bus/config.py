@@ -9,15 +9,19 @@ a managed cluster (SASL, TLS) come from the ``OAKEN_KAFKA_*`` settings, e.g.
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from oaken.settings import Settings
+
+#: a librdkafka configuration: strings, numbers and flags, and a ``logger`` object
+KafkaConfig = dict[str, Any]
 
 _quiet = logging.getLogger("oaken.kafka")
 _quiet.addHandler(logging.NullHandler())
 
 
-def _common(settings: Settings) -> dict[str, object]:
-    config: dict[str, object] = {
+def _common(settings: Settings) -> KafkaConfig:
+    config: KafkaConfig = {
         "bootstrap.servers": settings.bootstrap_servers,
         "logger": _quiet,
     }
@@ -25,7 +29,7 @@ def _common(settings: Settings) -> dict[str, object]:
     return config
 
 
-def producer_config(settings: Settings, **overrides: object) -> dict[str, object]:
+def producer_config(settings: Settings, **overrides: object) -> KafkaConfig:
     return {
         **_common(settings),
         "acks": "all",
@@ -41,7 +45,7 @@ def producer_config(settings: Settings, **overrides: object) -> dict[str, object
     }
 
 
-def consumer_config(settings: Settings, group: str, **overrides: object) -> dict[str, object]:
+def consumer_config(settings: Settings, group: str, **overrides: object) -> KafkaConfig:
     return {
         **_common(settings),
         "group.id": group,
@@ -57,5 +61,5 @@ def consumer_config(settings: Settings, group: str, **overrides: object) -> dict
     }
 
 
-def admin_config(settings: Settings) -> dict[str, object]:
+def admin_config(settings: Settings) -> KafkaConfig:
     return _common(settings)

@@ -166,7 +166,7 @@ def _count(value: object) -> int | None:
     return number
 
 
-def _money(value: object) -> Decimal | None:
+def _parse_money(value: object) -> Decimal | None:
     if type(value) is str and 0 < len(value) <= 16 and "$" not in value and "," not in value:
         try:  # the common case, first: a plain decimal string
             amount = Decimal(value)
@@ -202,7 +202,7 @@ def _money(value: object) -> Decimal | None:
 
 
 def _price(value: object) -> Decimal | None:
-    amount = _money(value)
+    amount = _parse_money(value)
     if amount is not None and amount < 0:
         raise _Invalid(f"must not be negative, got {_show(value)}")
     return amount
@@ -249,7 +249,7 @@ _PARSERS: dict[str, Callable[[object], Any]] = {
     "bottle_cost": _price,
     "bottle_retail": _price,
     "bottles_sold": _int,
-    "sale_dollars": _money,
+    "sale_dollars": _parse_money,
     "volume_liters": _price,
     "employee_id": _id,
     "state": _text,

@@ -24,6 +24,7 @@ from sqlalchemy import (
     Integer,
     MetaData,
     String,
+    Table,
 )
 from sqlalchemy.dialects import mysql
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -184,14 +185,21 @@ class JournalLine(Base):
     updated_at: Mapped[datetime] = mapped_column(Timestamp, index=True)
 
 
-stores = Store.__table__
-vendors = Vendor.__table__
-categories = Category.__table__
-products = Product.__table__
-positions = Position.__table__
-employees = Employee.__table__
-sales = Sale.__table__
-shipments = Shipment.__table__
-accounts = Account.__table__
-journal_entries = JournalEntry.__table__
-journal_lines = JournalLine.__table__
+def _table(model: type[Base]) -> Table:
+    """The mapped class's Core table, typed as one (``__table__`` is a ``FromClause``)."""
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table
+
+
+stores = _table(Store)
+vendors = _table(Vendor)
+categories = _table(Category)
+products = _table(Product)
+positions = _table(Position)
+employees = _table(Employee)
+sales = _table(Sale)
+shipments = _table(Shipment)
+accounts = _table(Account)
+journal_entries = _table(JournalEntry)
+journal_lines = _table(JournalLine)

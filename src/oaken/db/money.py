@@ -15,7 +15,7 @@ places (``1.005``) or not finite is refused, not rounded.
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Integer, Numeric
 from sqlalchemy.engine import Dialect
@@ -91,7 +91,7 @@ class Money(TypeDecorator[Decimal]):
 
     @property
     def precision(self) -> int:
-        return self.impl_instance.precision
+        return cast(int, cast(Numeric, self.impl_instance).precision)
 
     def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
         if dialect.name == "sqlite":

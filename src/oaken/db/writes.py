@@ -15,6 +15,7 @@ from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import (
+    BindParameter,
     Connection,
     Dialect,
     Table,
@@ -142,7 +143,7 @@ def _compiled_insert(
     compiled = insert(table).compile(dialect=dialect, column_keys=list(columns))
     if not compiled.positional:
         return str(compiled), None
-    return str(compiled), tuple(columns.index(name) for name in compiled.positiontup)
+    return str(compiled), tuple(columns.index(name) for name in compiled.positiontup or ())
 
 
 def insert_ignore(connection: Connection, table: Table, rows: Sequence[dict]) -> None:
@@ -233,7 +234,7 @@ def _compiled_select(
 ) -> tuple[str, tuple[str, ...] | None]:
     """``SELECT key, columns… WHERE key IN (CHUNK parameters)``; the parameter names
     when the driver takes named ones."""
-    params = [bindparam(f"k{n}") for n in range(CHUNK)]
+    params: list[BindParameter[Any]] = [bindparam(f"k{n}") for n in range(CHUNK)]
     query = select(table.c[key], *(table.c[name] for name in columns)).where(
         table.c[key].in_(params)
     )

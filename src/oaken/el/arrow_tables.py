@@ -136,6 +136,7 @@ def _read_sqlite(
         [sys.executable, "-m", "oaken.el.sqlite_reader"],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
     ) as child:
+        assert child.stdin and child.stdout and child.stderr  # all three are pipes
         try:
             child.stdin.write(json.dumps(request).encode())
             child.stdin.close()
@@ -210,7 +211,7 @@ def sqlite_query(
     values = dict(compiled.params)
     if since is not None:
         values["since"] = _sqlite_cursor_text(since)
-    return str(compiled), [values[name] for name in compiled.positiontup]
+    return str(compiled), [values[name] for name in compiled.positiontup or ()]
 
 
 def _sqlite_cursor_text(since: datetime) -> str:

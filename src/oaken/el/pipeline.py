@@ -40,7 +40,10 @@ from pathlib import Path
 
 import dlt
 from dlt.common.runtime import telemetry
+from dlt.common.runtime.collector import NULL_COLLECTOR
+from dlt.common.schema.typing import TTableSchemaColumns
 from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
+from dlt.pipeline.progress import TCollectorArg
 from dlt.sources.sql_database import sql_table
 from sqlalchemy import DateTime, Table
 
@@ -81,9 +84,6 @@ EXCLUDED: dict[str, list[str]] = {"sales": ["published"], "shipments": ["publish
 TABLE_NAMES: tuple[str, ...] = tuple(table.name for table in TABLES)
 
 
-_QUIET = None  # set below
-
-
 def primary_key(table: Table) -> list[str]:
     return [column.name for column in table.primary_key.columns]
 
@@ -97,6 +97,9 @@ class _QuietCursorWarning(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         return "sharing the same value of cursor field" not in record.getMessage()
+
+
+_QUIET = _QuietCursorWarning()
 
 
 #: dlt's own configuration for every pipeline here (its environment variables still win):
@@ -159,8 +162,9 @@ def _arrow_table(database_url: str, table: Table):
             database_url, columns, cursor=CURSOR, since=updated_at.start_value)
 
     # timestamps are naive UTC, as sql_table reflected them (not TIMESTAMP WITH TIME ZONE)
-    naive = {column.name: {"data_type": "timestamp", "timezone": False}
-             for column in table.columns if isinstance(column.type, DateTime)}
+    naive: TTableSchemaColumns = {
+        column.name: {"data_type": "timestamp", "timezone": False}
+        for column in table.columns if isinstance(column.type, DateTime)}
     return dlt.resource(rows, name=table.name, primary_key=primary_key(table),
                         write_disposition="merge", columns=naive,
                         parallelized=True)
@@ -185,12 +189,13 @@ def make_pipeline(settings: Settings) -> dlt.Pipeline:
 
         for name, value in bigquery.dlt_environment(config).items():
             dlt.config[name.lower().replace("__", ".")] = value
+    progress: TCollectorArg = "log" if settings.dlt_progress else NULL_COLLECTOR
     return dlt.pipeline(
         pipeline_name=PIPELINE_NAME,
         pipelines_dir=str(dlt_dir(settings) / "pipelines"),
         destination=destination_for(config),
         dataset_name=RAW_SCHEMA,
-        progress="log" if settings.dlt_progress else None,
+        progress=progress,
     )
 
 
@@ -244,9 +249,10 @@ def rows_moved(pipeline: dlt.Pipeline) -> dict[str, int]:
 def run_el(settings: Settings, *, full_refresh: bool = False) -> LoadReport:
     """Plain dlt run (no Dagster): used by the benchmark's step timing and by tests."""
     pipeline = make_pipeline(settings)
-    pipeline.run(source_for_run(settings, full_refresh=full_refresh),
-                 refresh="drop_sources" if full_refresh else None)
+    source = source_for_run(settings, full_refresh=full_refresh)
+    if full_refresh:
+        pipeline.run(source, refresh="drop_sources")
+    else:
+        pipeline.run(source)
     return LoadReport(rows=rows_moved(pipeline))
 
-
-_QUIET = _QuietCursorWarning()

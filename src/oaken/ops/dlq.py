@@ -91,8 +91,9 @@ def read_dead_letters(
             for message in consumer.consume(1000, timeout=0.5):
                 error = message.error()
                 if error is not None:
-                    if error.code() == KafkaError._PARTITION_EOF:
-                        pending.discard(message.partition())
+                    partition = message.partition()
+                    if error.code() == KafkaError._PARTITION_EOF and partition is not None:
+                        pending.discard(partition)
                     continue
                 letter = _dead_letter(message)
                 source = (letter.source_topic, letter.partition, letter.offset)

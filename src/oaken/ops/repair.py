@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from confluent_kafka import KafkaError, KafkaException, Message, Producer
-from sqlalchemy import Connection, Engine, Select, exists, func, select
+from sqlalchemy import ColumnElement, Connection, Engine, Select, Table, exists, func, select
 
 from oaken.bus.config import producer_config
 from oaken.bus.produce import produce
@@ -38,7 +38,7 @@ LIMIT = 50_000  # gaps repaired per kind and pass, to bound memory after a long 
 sales, shipments, entries = models.sales, models.shipments, models.journal_entries
 
 #: each kind of gap: the stage that should have filled it, and the rows that show it
-GAPS: dict[str, tuple[str, object]] = {
+GAPS: dict[str, tuple[str, Table, ColumnElement[bool]]] = {
     "sale without shipment": (
         "shipping", sales, ~exists().where(shipments.c.invoice_line_id
                                            == sales.c.invoice_line_id)),
@@ -76,7 +76,7 @@ def waiting(connection: Connection, now: datetime | None = None) -> dict[str, Wa
     found = {}
     for kind, (stage, table, missing) in GAPS.items():
         rows, oldest = connection.execute(
-            select(func.count(), func.min(table.c.updated_at)).where(missing)).one()
+            select(func.count(), func.min(table.c.updated_at)).where(missing)).tuples().one()
         age = None if oldest is None else round((now - oldest).total_seconds(), 1)
         found[kind] = Waiting(stage, rows, age)
     return found
@@ -136,6 +136,7 @@ class Reconciler:
                 rows = connection.execute(_older_than(kind, cutoff)).all()
                 repair.found[kind] = len(rows)
                 for row in rows:
+                    event: SaleRecorded | ShipmentScheduled
                     if kind == "shipment without ledger entry":
                         event = _shipment_event(row)
                         topic, key = self.topics.shipments_scheduled, row.invoice_line_id

@@ -18,6 +18,7 @@ from oaken.bus.config import admin_config, consumer_config
 from oaken.bus.topics import Topics
 from oaken.db import models
 from oaken.errors import BrokerError
+from oaken.money import to_cents
 from oaken.ops.dlq import read_dead_letters
 from oaken.ops.repair import Waiting, waiting
 from oaken.settings import Settings
@@ -26,7 +27,6 @@ from oaken.workers.stages import STAGES, group_id
 
 COUNTED = ("stores", "vendors", "categories", "products", "employees", "sales", "shipments",
            "journal_entries", "journal_lines")
-CENT = Decimal("0.01")
 #: where a running ``oaken up`` (oaken.ops.runtime) keeps its restart counts
 SUPERVISOR_STATE = "supervisor.json"
 
@@ -65,19 +65,14 @@ def database_status(engine: Engine) -> tuple[dict[str, int], Decimal, Decimal]:
             select(func.coalesce(func.sum(lines.c.debit), 0),
                    func.coalesce(func.sum(lines.c.credit), 0))
         ).one()
-        receivable = connection.execute(
+        receivable: Decimal = connection.execute(
             select(func.coalesce(func.sum(lines.c.debit), 0)).where(lines.c.account_code == "1100")
         ).scalar_one()
-        dollars = connection.execute(
+        dollars: Decimal = connection.execute(
             select(func.coalesce(func.sum(models.sales.c.sale_dollars), 0))
         ).scalar_one()
-    imbalance = _money(debit) - _money(credit)
-    return counts, imbalance, _money(receivable) - _money(dollars)
-
-
-def _money(value: Decimal | int) -> Decimal:
-    # the sums come back through the columns' types: Decimal on every database
-    return Decimal(value).quantize(CENT)
+    imbalance = to_cents(debit) - to_cents(credit)
+    return counts, imbalance, to_cents(receivable) - to_cents(dollars)
 
 
 def group_members(settings: Settings) -> dict[str, int]:

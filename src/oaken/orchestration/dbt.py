@@ -12,7 +12,9 @@ import json
 import shutil
 import subprocess
 from collections import Counter
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 from dagster_dbt import (
@@ -44,7 +46,7 @@ class DbtConfig(dg.Config):
 
 
 class OakenDbtTranslator(DagsterDbtTranslator):
-    def get_group_name(self, dbt_resource_props: dict) -> str | None:
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
         if dbt_resource_props.get("resource_type") == "snapshot":
             return "snapshots"
         folders = dbt_resource_props.get("fqn", [])[1:-1]

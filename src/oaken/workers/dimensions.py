@@ -12,7 +12,7 @@ group, each with its own cache, cannot roll a price back either.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from operator import attrgetter
 
 from sqlalchemy import Connection, Table, select
@@ -71,7 +71,8 @@ class DimensionCache:
         The cache is updated only by :meth:`commit` after the transaction commits,
         so a rolled-back batch leaves it as the database is.
         """
-        self._pending = pending = {name: {} for name in _ORDER}
+        pending: dict[str, dict[int, tuple]] = {name: {} for name in _ORDER}
+        self._pending = pending
         new_employees: set[int] = set()
         for sale in sorted(sales, key=_by_date):
             for name, key_of, attrs_of in _GETTERS:
@@ -113,7 +114,7 @@ class DimensionCache:
         self._pending, self._new_employees = {}, set()
 
 
-def _by_date(sale: Sale) -> object:
+def _by_date(sale: Sale) -> date:
     return sale.sale_date
 
 

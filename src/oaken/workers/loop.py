@@ -29,7 +29,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from typing import TypeVar
+from typing import Any, TypeVar, cast
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient
@@ -50,6 +50,8 @@ log = logging.getLogger("oaken.worker")
 MAX_CONFLICT_RETRIES = 20
 MAX_BACKOFF = 5.0
 T = TypeVar("T")
+#: a message to produce: topic, key, value, headers
+Produced = tuple[str, bytes | None, bytes, Any]
 
 
 def missing_topic(problem: KafkaException) -> bool:
@@ -85,7 +87,7 @@ class Worker:
         self.cluster = self._current_cluster()
         self.consumer = self._new_consumer()
         self.producer = Producer(producer_config(settings))
-        self._failed: list[tuple[str, bytes | None, bytes, list | None]] = []
+        self._failed: list[Produced] = []
         self.assignment: set[tuple[str, int]] = set()
 
     # -- lifecycle -----------------------------------------------------------------
@@ -205,6 +207,7 @@ class Worker:
 
     def _mark(self, output: Output) -> None:
         with self.engine.begin() as connection:
+            assert output.publish_table is not None  # only called when there are keys
             mark_published(connection, output.publish_table, "invoice_line_id",
                            output.publish_keys)
 
@@ -236,14 +239,14 @@ class Worker:
         """Produce the batch's events and dead letters and wait until the broker has
         acknowledged every one; a message it refused or that timed out (the broker is
         away) is produced again, for as long as it takes."""
-        pending: list[tuple[str, bytes | None, bytes, list | None]] = [
+        pending: list[Produced] = [
             (topic, key, value, None) for topic, key, value in output.events
         ]
         failed_at = datetime.now(UTC).isoformat()
         for message, reason in output.dead:
             headers = [
                 ("reason", reason.encode()),
-                ("source_topic", message.topic().encode()),
+                ("source_topic", (message.topic() or "").encode()),
                 ("source_partition", str(message.partition()).encode()),
                 ("source_offset", str(message.offset()).encode()),
                 ("stage", self.stage.name.encode()),
@@ -276,14 +279,14 @@ class Worker:
 
     def _delivered(self, error: KafkaError | None, message: Message) -> None:
         if error is not None:  # produced again by _publish
-            self._failed.append((message.topic(), message.key(), message.value(),
+            self._failed.append((message.topic() or "", message.key(), message.value() or b"",
                                  message.headers()))
 
     def _commit(self, batch: Sequence[Message]) -> None:
         offsets: dict[tuple[str, int], int] = {}
         for message in batch:
-            key = (message.topic(), message.partition())
-            offsets[key] = max(offsets.get(key, -1), message.offset())
+            key = cast(tuple[str, int], (message.topic(), message.partition()))
+            offsets[key] = max(offsets.get(key, -1), cast(int, message.offset()))
         partitions = [TopicPartition(t, p, o + 1) for (t, p), o in offsets.items()]
         try:
             self.consumer.commit(offsets=partitions, asynchronous=False)

@@ -38,6 +38,8 @@ class Stage(Protocol):
     name: str
     topics: list[str]
 
+    def __init__(self, topics: Topics, engine: Engine) -> None: ...
+
     @staticmethod
     def topic_names(topics: Topics) -> list[str]: ...
 
@@ -160,7 +162,8 @@ class AccountingStage:
         pass
 
 
-STAGES = {"orders": OrdersStage, "shipping": ShippingStage, "accounting": AccountingStage}
+STAGES: dict[str, type[Stage]] = {
+    "orders": OrdersStage, "shipping": ShippingStage, "accounting": AccountingStage}
 
 
 def group_id(prefix: str, stage: str) -> str:

@@ -65,7 +65,7 @@ def _refuse_non_numbers(table: str, columns: tuple[tuple[str, int, bool], ...]) 
     """Text or blobs in a money column (raw SQL can put them there) have no exact
     conversion: stop, naming the column, rather than guess."""
     for name, _, _ in columns:
-        found = op.get_bind().exec_driver_sql(
+        found: int = op.get_bind().exec_driver_sql(
             f"SELECT count(*) FROM {table} WHERE typeof({name}) NOT IN "
             "('integer', 'real', 'null')").scalar_one()
         if found:
