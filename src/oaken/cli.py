@@ -15,18 +15,11 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.markup import escape
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
 from rich.table import Table
 
+from oaken.console import err, progress_bar
+from oaken.console import out as console
 from oaken.errors import ConfigError, OakenError
 from oaken.settings import Settings, load_settings
 
@@ -39,20 +32,10 @@ app = typer.Typer(
 )
 dlq_app = typer.Typer(help="Inspect and re-submit dead letters (sales.dlq).", no_args_is_help=True)
 app.add_typer(dlq_app, name="dlq")
-console = Console()
-err = Console(stderr=True)
 
 
 def settings() -> Settings:
     return load_settings()
-
-
-def progress_bar(*, transient: bool = False) -> Progress:
-    return Progress(
-        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-        TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), TimeRemainingColumn(),
-        console=err, transient=transient,
-    )
 
 
 class Stage(StrEnum):

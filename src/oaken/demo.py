@@ -70,7 +70,7 @@ def _wait_healthy(client: httpx.Client, stack: subprocess.Popen[bytes], timeout:
 
 def run_demo(settings: Settings, *, sales: int, serve: bool, analytics: bool,
              console: Console) -> None:
-    from oaken.cli import progress_bar
+    from oaken.console import progress_bar
     from oaken.sources.generator import iter_sales
 
     settings.home.mkdir(parents=True, exist_ok=True)
