@@ -20,7 +20,7 @@ $(VENV)/.installed: pyproject.toml uv.lock
 # in a virtualenv of its own: bqemulator pins another DuckDB than the project's, and its
 # pytest plugin must stay out of .venv. DuckDB 1.5.5 and its spatial extension come from
 # PyPI because bqemulator 1.4.0 downloads the extension at start-up otherwise (offline
-# here); numpy is an undeclared dependency. ../shared/notes/bigquery-emulator.md
+# here); numpy is an undeclared dependency (docs/bigquery.md, "What has been tested, and how").
 # Every package of it is pinned in tests/bqemulator/requirements.txt.
 BQEMU_VENV := .venv-bqemu
 
@@ -54,6 +54,7 @@ bench: setup chromium
 
 lint: setup
 	$(BIN)/ruff check src tests bench
+	$(BIN)/mypy
 
 format: setup
 	$(BIN)/ruff format src tests bench

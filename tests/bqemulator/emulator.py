@@ -7,7 +7,7 @@ BigQuery. Plain Python, no pytest, so the benchmark uses it too.
 
 What it is not: BigQuery. It translates BigQuery SQL to DuckDB; a passing run proves
 configuration, API calls, load jobs and MERGE end to end, not BigQuery's exact SQL
-semantics. Its known gaps (../shared/notes/bigquery-emulator.md; docs/bigquery.md)
+semantics. Its known gaps (docs/bigquery.md)
 stay out of the assertions.
 """
 
