@@ -188,9 +188,9 @@ def main() -> int:
     os.environ["OAKEN_DATABASE_URL"] = url
     os.environ.pop("OAKEN_WAREHOUSE", None)
 
-    from oaken.analytics.warehouse import duckdb_config
     from oaken.db.engine import safe_url
     from oaken.db.migrate import migrate
+    from oaken.warehouse.config import duckdb_config
 
     migrate(url)
     print(f"home {home}, database {safe_url(url)}, {args.rows:,} rows", flush=True)

@@ -13,9 +13,9 @@ import shutil
 import sys
 from pathlib import Path
 
-from oaken.analytics.warehouse import WarehouseConfig, warehouse_config
 from oaken.errors import ConfigError
 from oaken.settings import Settings
+from oaken.warehouse.config import WarehouseConfig, warehouse_config
 
 DBT_PROJECT_ENV = "OAKEN_DBT_PROJECT_DIR"
 
@@ -69,7 +69,7 @@ def dbt_environment(settings: Settings) -> dict[str, str]:
         env["OAKEN_WAREHOUSE_PATH"] = str(config.path)
         env["OAKEN_DBT_SCHEMA"] = config.marts_schema
     else:
-        from oaken.analytics import bigquery
+        from oaken.warehouse import bigquery
 
         env.update(bigquery.dbt_environment(config))
     return env
