@@ -43,15 +43,16 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from report import write_section
 
-from oaken.dashboard import queries
-from oaken.dashboard.queries import DuckDBWarehouse, Filters
+from oaken.dashboard import sales, shipping
+from oaken.dashboard.filters import Filters, filter_options, load_meta, use_store_daily
+from oaken.warehouse.adapter import Warehouse, open_warehouse
 
 CHROMIUM = "/usr/bin/chromium"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 CARDS = ["Invoices", "Customers", "Bottles sold", "Sales", "Gross margin"]
 
 
-def first_paint_queries(wh: DuckDBWarehouse) -> tuple[dict[str, float], Filters]:
+def first_paint_queries(wh: Warehouse) -> tuple[dict[str, float], Filters]:
     """Seconds per query, uncached, in the order the app asks (and the default filter)."""
     timings: dict[str, float] = {}
 
@@ -61,24 +62,24 @@ def first_paint_queries(wh: DuckDBWarehouse) -> tuple[dict[str, float], Filters]
         timings[name] = time.perf_counter() - started
         return result
 
-    meta = timed("metadata", queries.load_meta)
-    timed("filter choices", queries.filter_options)
+    meta = timed("metadata", load_meta)
+    timed("filter choices", filter_options)
     f = meta.default_filters()
-    fast = queries.use_store_daily(f, meta)
-    timed("scorecards", queries.scorecards, f, store_daily=fast)
-    timed("scorecards (previous period)", queries.scorecards, f.previous(), store_daily=fast)
-    timed("monthly bars", queries.monthly, f, store_daily=fast)
-    timed("daily sales", queries.daily_sales, f, store_daily=fast)
-    timed("forecast", queries.forecast, f)
-    timed("top categories", queries.top_categories, f)
-    timed("top items", queries.top_items, f)
-    timed("shipping summary", queries.shipping_summary, f, store_daily=fast)
-    timed("shipping per month", queries.shipping_monthly, f, store_daily=fast)
-    timed("days to ship", queries.days_to_ship, f)
+    fast = use_store_daily(f, meta)
+    timed("scorecards", sales.scorecards, f, store_daily=fast)
+    timed("scorecards (previous period)", sales.scorecards, f.previous(), store_daily=fast)
+    timed("monthly bars", sales.monthly, f, store_daily=fast)
+    timed("daily sales", sales.daily_sales, f, store_daily=fast)
+    timed("forecast", sales.forecast, f)
+    timed("top categories", sales.top_categories, f)
+    timed("top items", sales.top_items, f)
+    timed("shipping summary", shipping.shipping_summary, f, store_daily=fast)
+    timed("shipping per month", shipping.shipping_monthly, f, store_daily=fast)
+    timed("days to ship", shipping.days_to_ship, f)
     return timings, f
 
 
-def filtered_queries(wh: DuckDBWarehouse, f: Filters) -> dict[str, float]:
+def filtered_queries(wh: Warehouse, f: Filters) -> dict[str, float]:
     """Scorecards + monthly bars for the busiest county and the busiest category."""
     county, category = wh.rows(
         "select (select county from analytics.mart_dashboard_store_daily group by 1 "
@@ -92,10 +93,10 @@ def filtered_queries(wh: DuckDBWarehouse, f: Filters) -> dict[str, float]:
                                                 categories=(category,)), False),
     ):
         started = time.perf_counter()
-        queries.scorecards(wh, filters, store_daily=fast)
-        queries.scorecards(wh, filters.previous(), store_daily=fast)
-        queries.monthly(wh, filters, store_daily=fast)
-        queries.top_items(wh, filters)
+        sales.scorecards(wh, filters, store_daily=fast)
+        sales.scorecards(wh, filters.previous(), store_daily=fast)
+        sales.monthly(wh, filters, store_daily=fast)
+        sales.top_items(wh, filters)
         timings[name] = time.perf_counter() - started
     return timings
 
@@ -268,8 +269,8 @@ def main() -> None:
     if not path.exists():
         raise SystemExit(f"no warehouse at {path}")
     sizes = warehouse_size(path)
-    wh = DuckDBWarehouse(path)
-    queries.load_meta(wh)  # warm the OS page cache: we measure queries, not the disk
+    wh = open_warehouse(f"duckdb:///{path}")
+    load_meta(wh)  # warm the OS page cache: we measure queries, not the disk
     timings, f = first_paint_queries(wh)
     filtered = filtered_queries(wh, f)
     browser = browser_timings(path, args.repeat)

@@ -42,9 +42,10 @@ import pytest
 from typer.testing import CliRunner
 
 from oaken.analytics.runner import reconcile, run_analytics
-from oaken.analytics.warehouse import Warehouse, warehouse_config
 from oaken.settings import Settings, get_settings
 from oaken.sources.replay import publish
+from oaken.warehouse.adapter import Warehouse
+from oaken.warehouse.config import warehouse_config
 from tests.support.analytics import (
     cli_app,
     database_rows,
@@ -90,7 +91,7 @@ class Build:
             return connection.execute(sql).fetchall()
 
     def bq_rows(self, sql: str) -> list[tuple]:
-        return Warehouse(warehouse_config(self.bq)).query(sql)
+        return Warehouse(warehouse_config(self.bq)).rows(sql)
 
     def table(self, name: str, dataset: str = DATASET) -> str:
         return f"`{PROJECT}.{dataset}.{name}`"
@@ -251,7 +252,7 @@ def test_bigquery_layout_partitioning_clustering_and_location_on_emulator(
     builds: Callable[[str], Build],
 ) -> None:
     """What docs/bigquery.md promises about the tables, as the BigQuery API reports it."""
-    from oaken.analytics import bigquery
+    from oaken.warehouse import bigquery
 
     built = builds("sqlite")
     client = bigquery.client(warehouse_config(built.bq))

@@ -14,8 +14,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from oaken.dashboard import app as app_module
+from oaken.dashboard.filters import Filters
 from oaken.dashboard.formatting import change, compact, exact, percent
-from oaken.dashboard.queries import Filters
 from oaken.settings import get_settings
 from tests.support.dashboard import (
     CARDS,

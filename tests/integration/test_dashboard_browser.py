@@ -29,7 +29,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from oaken.dashboard.queries import Filters
+from oaken.dashboard.filters import Filters
 from tests.support.dashboard import (
     assert_no_errors,
     busiest,

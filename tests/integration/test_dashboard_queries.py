@@ -11,23 +11,21 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 from io import StringIO
-from pathlib import Path
 
 import duckdb
 import pandas as pd
 import pytest
 
-from oaken.dashboard import queries
+from oaken.dashboard import export, filters, finance, live, sales, shipping
+from oaken.dashboard.filters import Filters, Meta, where
 from oaken.dashboard.formatting import change, compact, exact, percent
-from oaken.dashboard.queries import (
-    BigQueryWarehouse,
-    DuckDBWarehouse,
-    Filters,
-    WarehouseMissing,
-    forecast_series,
-    where,
-)
-from oaken.errors import WarehouseError
+from oaken.dashboard.sales import forecast_series
+from oaken.errors import WarehouseEmpty, WarehouseError, WarehouseMissing
+from oaken.warehouse import bigquery
+from oaken.warehouse.adapter import Warehouse, open_warehouse
+from oaken.warehouse.bigquery_adapter import BigQueryWarehouse
+from oaken.warehouse.config import parse_warehouse
+from oaken.warehouse.duckdb_adapter import DuckDBWarehouse
 from tests.support.dashboard import (
     CENT,
     empty_warehouse,
@@ -80,7 +78,7 @@ def test_filters_are_normalised_and_know_their_previous_period() -> None:
 def test_where_binds_every_user_value_on_duckdb_and_bigquery() -> None:
     f = Filters(start=date(2026, 1, 1), end=date(2026, 1, 31), stores=(2,),
                 counties=("POLK'; drop table x; --",), categories=(10,))
-    duck = DuckDBWarehouse(Path("/nowhere.duckdb"))
+    duck = open_warehouse("duckdb:////nowhere.duckdb")
     sql, params = where(duck, f)
     assert sql == ("sale_date between $start and $end and list_contains($stores, store_id) "
                    "and list_contains($counties, county) "
@@ -88,7 +86,7 @@ def test_where_binds_every_user_value_on_duckdb_and_bigquery() -> None:
     assert params == {"start": f.start, "end": f.end, "stores": [2],
                       "counties": ["POLK'; drop table x; --"], "categories": [10]}
     assert "drop table" not in sql
-    bq = BigQueryWarehouse("proj", "analytics", client=object())
+    bq = BigQueryWarehouse(parse_warehouse("bigquery://proj/analytics"), client=object())
     sql, _ = where(bq, f)
     assert "store_id in unnest($stores)" in sql
     assert BigQueryWarehouse.render(sql).startswith("sale_date between @start and @end")
@@ -99,7 +97,7 @@ def test_where_binds_every_user_value_on_duckdb_and_bigquery() -> None:
 
 def test_bigquery_parameters_are_typed() -> None:
     pytest.importorskip("google.cloud.bigquery")
-    param = queries.bigquery_parameter
+    param = bigquery.query_parameter
     assert param("start", date(2026, 1, 1)).type_ == "DATE"
     assert param("stores", [1, 2]).array_type == "INT64"
     assert param("counties", ["POLK"]).array_type == "STRING"
@@ -117,30 +115,30 @@ def test_forecast_series_matches_only_forecast_filters() -> None:
 
 
 def test_open_warehouse_parses_the_setting() -> None:
-    assert isinstance(queries.open_warehouse("duckdb:////tmp/x.duckdb"), DuckDBWarehouse)
-    bq = queries.open_warehouse("bigquery://my-project/sales")
+    assert isinstance(open_warehouse("duckdb:////tmp/x.duckdb"), DuckDBWarehouse)
+    bq = open_warehouse("bigquery://my-project/sales")
     assert isinstance(bq, BigQueryWarehouse) and bq.url == "bigquery://my-project/sales"
     with pytest.raises(WarehouseError, match="OAKEN_WAREHOUSE"):
-        queries.open_warehouse("postgres://nope")
+        open_warehouse("postgres://nope")
 
 
 def test_missing_and_unbuilt_warehouses_say_run_analytics(tmp_path) -> None:
-    missing = DuckDBWarehouse(tmp_path / "absent.duckdb")
+    missing = open_warehouse(f"duckdb:///{tmp_path / 'absent.duckdb'}")
     with pytest.raises(WarehouseMissing, match="run `oaken analytics` first"):
-        queries.load_meta(missing)
+        filters.load_meta(missing)
     bare = tmp_path / "bare.duckdb"
     duckdb.connect(str(bare)).close()
     with pytest.raises(WarehouseMissing, match="run `oaken analytics` first"):
-        queries.load_meta(DuckDBWarehouse(bare))
+        filters.load_meta(open_warehouse(f"duckdb:///{bare}"))
     assert not (tmp_path / "absent.duckdb").exists()  # read-only: nothing created
 
 
 def test_empty_marts_are_reported_as_empty(tmp_path) -> None:
     path = tmp_path / "empty.duckdb"
     empty_warehouse(path)
-    meta = queries.load_meta(DuckDBWarehouse(path))
+    meta = filters.load_meta(open_warehouse(f"duckdb:///{path}"))
     assert meta.empty
-    with pytest.raises(queries.WarehouseEmpty, match="run `oaken analytics` first"):
+    with pytest.raises(WarehouseEmpty, match="run `oaken analytics` first"):
         meta.default_filters()
 
 
@@ -153,13 +151,13 @@ def sample(tmp_path_factory) -> SampleWarehouse:
 
 
 @pytest.fixture(scope="module")
-def wh(sample) -> DuckDBWarehouse:
-    return DuckDBWarehouse(sample.path)
+def wh(sample) -> Warehouse:
+    return open_warehouse(sample.warehouse_url)
 
 
 @pytest.fixture(scope="module")
-def meta(wh) -> queries.Meta:
-    return queries.load_meta(wh)
+def meta(wh) -> Meta:
+    return filters.load_meta(wh)
 
 
 @pytest.fixture(scope="module")
@@ -174,7 +172,7 @@ def picks(sample) -> dict[str, object]:
             "vendor": top("coalesce(f.vendor_id, -1)"), "item": top("f.item_id")}
 
 
-def cases(meta: queries.Meta, picks: dict) -> dict[str, Filters]:
+def cases(meta: Meta, picks: dict) -> dict[str, Filters]:
     default = meta.default_filters()
     narrow = Filters(start=date(2026, 2, 1), end=date(2026, 3, 15))
     return {
@@ -210,23 +208,23 @@ def test_scorecards_equal_sql_for_every_filter(sample, wh, meta, picks) -> None:
     for name, f in cases(meta, picks).items():
         expected = oracle_scorecards(sample.path, f)
         for fast in ((True, False) if not f.has_product_filter else (False,)):
-            got = queries.scorecards(wh, f, store_daily=fast)
+            got = sales.scorecards(wh, f, store_daily=fast)
             assert got.__dict__ == expected, (name, fast)
-        assert queries.use_store_daily(f, meta) == (not f.has_product_filter)
-    counts = {name: queries.scorecards(wh, f, store_daily=False).invoices
+        assert filters.use_store_daily(f, meta) == (not f.has_product_filter)
+    counts = {name: sales.scorecards(wh, f, store_daily=False).invoices
               for name, f in cases(meta, picks).items()}
     assert counts["default"] > counts["county"] > 0 and counts["nothing matches"] == 0
 
 
 def test_split_invoices_turn_the_fast_path_off(meta) -> None:
-    split = queries.Meta(meta.first_sale_date, meta.last_sale_date, meta.sale_lines,
+    split = Meta(meta.first_sale_date, meta.last_sale_date, meta.sale_lines,
                          meta.sale_dollars, meta.invoices, split_invoices=1)
-    assert not queries.use_store_daily(meta.default_filters(), split)
+    assert not filters.use_store_daily(meta.default_filters(), split)
 
 
 def test_monthly_bars_equal_sql_and_cover_twelve_months(sample, wh, meta, picks) -> None:
     for name, f in cases(meta, picks).items():
-        frame = queries.monthly(wh, f, store_daily=not f.has_product_filter)
+        frame = sales.monthly(wh, f, store_daily=not f.has_product_filter)
         assert len(frame) >= 12, name
         assert frame["month_start_date"].iloc[-1] == pd.Timestamp(f.end.replace(day=1))
         wide = Filters(**{**f.__dict__, "start": frame["month_start_date"].iloc[0].date()})
@@ -243,20 +241,20 @@ def test_monthly_bars_equal_sql_and_cover_twelve_months(sample, wh, meta, picks)
 def test_daily_sales_add_up_to_the_scorecard(wh, meta, picks) -> None:
     for name, f in cases(meta, picks).items():
         fast = not f.has_product_filter
-        frame = queries.daily_sales(wh, f, store_daily=fast)
+        frame = sales.daily_sales(wh, f, store_daily=fast)
         assert len(frame) == f.days, name
-        total = queries.scorecards(wh, f, store_daily=fast).sale_dollars
+        total = sales.scorecards(wh, f, store_daily=fast).sale_dollars
         assert round(frame["sale_dollars"].sum(), 2) == pytest.approx(float(total)), name
 
 
 def test_top_categories_and_items_equal_sql(sample, wh, meta, picks) -> None:
     for name, f in cases(meta, picks).items():
-        categories = queries.top_categories(wh, f, n=5)
+        categories = sales.top_categories(wh, f, n=5)
         expected = oracle(sample.path, "coalesce(f.category_id, -1) as c, sum(f.sale_dollars) d",
                           f, "group by 1 order by d desc, c limit 5")
         assert [(r.category_id, round(r.sale_dollars, 2)) for r in categories.itertuples()] \
             == [(c, float(d)) for c, d in expected], name
-        items = queries.top_items(wh, f, n=5)
+        items = sales.top_items(wh, f, n=5)
         expected = oracle(sample.path, "f.item_id as i, sum(f.sale_dollars) d", f,
                           "group by 1 order by d desc, i limit 5")
         assert [(r.item_id, round(r.sale_dollars, 2)) for r in items.itertuples()] \
@@ -272,22 +270,22 @@ def test_shipping_performance_equals_sql(sample, wh, meta, picks) -> None:
             "coalesce(sum(f.shipping_cost), 0), "
             "coalesce(sum(case when f.is_shipped then f.sale_dollars end), 0)", f)[0]
         for fast in ((True, False) if not f.has_product_filter else (False,)):
-            got = queries.shipping_summary(wh, f, store_daily=fast)
+            got = shipping.shipping_summary(wh, f, store_daily=fast)
             assert (got.sale_lines, got.shipped_lines) == (lines, shipped), name
             assert got.shipping_cost == Decimal(cost).quantize(CENT)
             assert got.shipped_sale_dollars == Decimal(dollars).quantize(CENT)
             if shipped:
                 assert got.avg_days_to_ship == pytest.approx(days / shipped)
                 assert got.shipping_cost_share == pytest.approx(float(cost / dollars))
-            monthly = queries.shipping_monthly(wh, f, store_daily=fast)
+            monthly = shipping.shipping_monthly(wh, f, store_daily=fast)
             assert monthly["shipped_lines"].sum() == shipped
-        spread = queries.days_to_ship(wh, f)
+        spread = shipping.days_to_ship(wh, f)
         assert spread["lines"].sum() == shipped
 
 
 def test_shipments_per_day_equal_sql(sample, wh, meta, picks) -> None:
     f = cases(meta, picks)["county"]
-    frame = queries.shipments_per_day(wh, f)
+    frame = shipping.shipments_per_day(wh, f)
     expected = oracle(sample.path, "f.ship_date, count(*), sum(f.shipping_cost)", f,
                       "and f.is_shipped group by 1 order by 1")
     assert [(r.ship_date.date(), r.shipments, round(r.shipping_cost, 2))
@@ -295,25 +293,25 @@ def test_shipments_per_day_equal_sql(sample, wh, meta, picks) -> None:
 
 
 def test_receivables_and_ledger_check(sample, wh, meta, picks) -> None:
-    everything = queries.receivables(wh, meta.default_filters())
+    everything = finance.receivables(wh, meta.default_filters())
     with duckdb.connect(str(sample.path), read_only=True) as connection:
         billed = connection.execute(
             "select sum(debit) from raw.journal_lines where account_code = '1100'").fetchone()[0]
         debits, credits = connection.execute(
             "select sum(debit), sum(credit) from raw.journal_lines").fetchone()
     assert round(everything["balance"].sum(), 2) == pytest.approx(float(billed))
-    county = queries.receivables(
+    county = finance.receivables(
         wh, Filters(start=date(2026, 1, 1), end=date(2026, 1, 2), counties=(picks["county"],)))
     assert set(county["county"]) == {picks["county"]} and 0 < len(county) < len(everything)
     assert county["balance"].is_monotonic_decreasing
-    ledger = queries.ledger_check(wh)
+    ledger = finance.ledger_check(wh)
     assert ledger.balanced and ledger.debits == Decimal(debits).quantize(CENT) \
         == Decimal(credits).quantize(CENT)
     assert set(ledger.accounts["account_code"]) >= {"1100", "4000", "5100", "2100"}
 
 
 def test_forecast_has_thirty_days_and_nested_bands(wh, meta, picks) -> None:
-    total = queries.forecast(wh, meta.default_filters())
+    total = sales.forecast(wh, meta.default_filters())
     assert total is not None and total.series_type == "total" and len(total.frame) == 30
     band = total.frame
     assert band["forecast_date"].min().date() > meta.last_sale_date
@@ -321,13 +319,13 @@ def test_forecast_has_thirty_days_and_nested_bands(wh, meta, picks) -> None:
     assert (band["yhat_lo_80"] <= band["yhat"] + 1e-9).all()
     assert (band["yhat"] <= band["yhat_hi_80"] + 1e-9).all()
     assert (band["yhat_hi_80"] <= band["yhat_hi_95"] + 1e-9).all()
-    category = queries.forecast(wh, cases(meta, picks)["category"])
+    category = sales.forecast(wh, cases(meta, picks)["category"])
     assert category is not None and category.series_type == "category"
-    assert queries.forecast(wh, cases(meta, picks)["county"]) is None
+    assert sales.forecast(wh, cases(meta, picks)["county"]) is None
 
 
 def test_filter_options_cover_what_was_sold(wh, meta, picks) -> None:
-    options = queries.filter_options(wh)
+    options = filters.filter_options(wh)
     assert picks["county"] in options.counties
     assert picks["store"] in options.stores and picks["item"] in options.items
     assert next(iter(options.categories)) == picks["category"]  # best seller first
@@ -336,15 +334,15 @@ def test_filter_options_cover_what_was_sold(wh, meta, picks) -> None:
 
 def test_csv_download_has_the_filtered_rows(wh, meta, picks) -> None:
     f = cases(meta, picks)["county and category"]
-    rows = queries.filtered_rows(wh, f)
+    rows = export.filtered_rows(wh, f)
     assert set(rows["county"]) == {picks["county"]}
     assert set(rows["category_id"]) == {picks["category"]}
     assert rows["sale_date"].min() >= f.start and rows["sale_date"].max() <= f.end
-    cards = queries.scorecards(wh, f, store_daily=False)
+    cards = sales.scorecards(wh, f, store_daily=False)
     assert sum(rows["sale_dollars"], Decimal(0)) == cards.sale_dollars
     assert int(rows["bottles_sold"].sum()) == cards.bottles_sold
-    parsed = pd.read_csv(StringIO(queries.filtered_rows_csv(wh, f).decode()))
-    assert list(parsed.columns) == list(queries.EXPORT_COLUMNS) and len(parsed) == len(rows)
+    parsed = pd.read_csv(StringIO(export.filtered_rows_csv(wh, f).decode()))
+    assert list(parsed.columns) == list(export.EXPORT_COLUMNS) and len(parsed) == len(rows)
 
 
 def test_live_status_without_a_broker_still_reads_the_database(sample, monkeypatch) -> None:
@@ -352,7 +350,7 @@ def test_live_status_without_a_broker_still_reads_the_database(sample, monkeypat
 
     settings = Settings(home=sample.home, database_url=sample.database_url,
                         warehouse=sample.warehouse_url, broker_port=1)
-    status = queries.live_status(settings, probe_timeout=0.2)
+    status = live.live_status(settings, probe_timeout=0.2)
     assert status.counts["sales"] == sample.rows
     assert status.ledger_imbalance == Decimal("0.00")
     assert status.lag is None and status.dlq is None

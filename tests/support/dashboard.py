@@ -12,8 +12,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from oaken.dashboard.filters import Filters
 from oaken.dashboard.formatting import compact
-from oaken.dashboard.queries import Filters
 from tests.support.sample_warehouse import SampleWarehouse, shared_sample_warehouse
 
 SAMPLE = {"rows": 5000, "seed": 7, "start": date(2024, 7, 1), "end": date(2026, 6, 30)}

@@ -10,10 +10,10 @@ import pandas as pd
 import pytest
 
 from oaken.analytics.archive import cutoff_date, parse_age
-from oaken.analytics.warehouse import parse_warehouse
 from oaken.errors import ArchiveError, WarehouseError
 from oaken.forecast.daily import BASELINE_NAME, MODEL_NAME, forecast, smape
 from oaken.orchestration.dbt import failures, summarise
+from oaken.warehouse.config import parse_warehouse
 
 
 def test_analytics_warehouse_urls() -> None:

@@ -13,10 +13,10 @@ import sys
 import pytest
 from pydantic import ValidationError
 
-from oaken.analytics import bigquery
-from oaken.analytics.warehouse import warehouse_config
 from oaken.orchestration.resources import dbt_variables, find_dbt_project
 from oaken.settings import Settings
+from oaken.warehouse import bigquery
+from oaken.warehouse.config import warehouse_config
 
 ENDPOINT = "http://127.0.0.1:9050"
 

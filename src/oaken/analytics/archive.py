@@ -17,17 +17,19 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from typing import cast
 
-from sqlalchemy import delete, select
+from sqlalchemy import Table, delete, select
 
-from oaken.analytics.warehouse import Warehouse, warehouse_config
 from oaken.db import models
 from oaken.db.engine import make_engine, wait_for_database
 from oaken.db.writes import chunks
 from oaken.errors import ArchiveError
+from oaken.money import to_cents
 from oaken.settings import Settings
+from oaken.warehouse.adapter import Warehouse
+from oaken.warehouse.config import warehouse_config
 
-CENT = Decimal("0.01")
 _AGE = re.compile(r"^\s*(\d+)\s*(y|yr|years?|m|mo|months?|w|weeks?|d|days?)\s*$", re.I)
 MAX_EXAMPLES = 10
 
@@ -76,10 +78,6 @@ class ArchiveReport:
     unverified_examples: list[str] = field(default_factory=list)
 
 
-def _money(value: object) -> Decimal:
-    return Decimal(str(value)).quantize(CENT)
-
-
 def archive_sales(
     settings: Settings,
     older_than: str,
@@ -100,17 +98,16 @@ def archive_sales(
             "archiving (nothing is deleted that the warehouse does not hold)"
         )
     held = {
-        row[0]: (_money(row[1]), row[2])
-        for row in warehouse.query(
-            f"select invoice_line_id, sale_dollars, sale_date from {config.table('fct_sales')} "
-            f"where sale_date < date '{cutoff.isoformat()}'"
-            if config.kind == "duckdb" else
-            f"select invoice_line_id, sale_dollars, sale_date from {config.table('fct_sales')} "
-            f"where sale_date < date('{cutoff.isoformat()}')"
+        row[0]: (to_cents(row[1]), row[2])
+        for row in warehouse.rows(
+            "select invoice_line_id, sale_dollars, sale_date "
+            f"from {warehouse.table('fct_sales')} where sale_date < $cutoff",
+            {"cutoff": cutoff},
         )
     }
     engine = make_engine(settings.database_url)
-    sales, shipments = models.sales, models.shipments
+    # declared through the ORM, so typed as FromClause; Tables at runtime
+    sales, shipments = cast(Table, models.sales), cast(Table, models.shipments)
     try:
         wait_for_database(engine, timeout=5)
         with engine.connect() as connection:
@@ -118,13 +115,13 @@ def archive_sales(
                 select(sales.c.invoice_line_id, sales.c.sale_dollars, sales.c.sale_date)
                 .where(sales.c.sale_date < cutoff)
                 .order_by(sales.c.invoice_line_id)
-            ).all()
+            ).tuples().all()
         verified: list[str] = []
         for line_id, dollars, sale_date in rows:
             report.candidates += 1
-            if held.get(line_id) == (_money(dollars), sale_date):
+            if held.get(line_id) == (to_cents(dollars), sale_date):
                 verified.append(line_id)
-                report.verified_dollars += _money(dollars)
+                report.verified_dollars += to_cents(dollars)
             else:
                 report.unverified += 1
                 if len(report.unverified_examples) < MAX_EXAMPLES:

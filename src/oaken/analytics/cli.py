@@ -92,8 +92,8 @@ def orchestrator(
         help="Port of the UI (default OAKEN_DAGSTER_PORT, 3000).")] = None,
 ) -> None:
     """Serve the Dagster UI over the project's assets, job, schedule and checks."""
-    from oaken.analytics.warehouse import parse_warehouse
     from oaken.orchestration.resources import find_dbt_project
+    from oaken.warehouse.config import parse_warehouse
 
     settings = _settings()
     parse_warehouse(settings.warehouse)

@@ -18,7 +18,6 @@ from typing import Any
 
 from sqlalchemy import func, inspect, select
 
-from oaken.analytics.warehouse import RAW_SCHEMA, Warehouse, warehouse_config
 from oaken.db import models
 from oaken.db.engine import make_engine, safe_url, wait_for_database
 from oaken.errors import (
@@ -27,13 +26,18 @@ from oaken.errors import (
     DatabaseError,
     OakenError,
     TransformError,
+    WarehouseBusy,
     WarehouseError,
+    WarehouseMissing,
 )
 from oaken.settings import Settings
+from oaken.warehouse.adapter import Warehouse
+from oaken.warehouse.config import RAW_SCHEMA, warehouse_config
 
 CENT = Decimal("0.01")
 _ERRORS = {cls.__name__: cls for cls in (
     AnalyticsError, ArchiveError, DatabaseError, TransformError, WarehouseError,
+    WarehouseMissing, WarehouseBusy,
 )}
 
 
@@ -130,7 +134,7 @@ def run_analytics(
 
 
 def _count(warehouse: Warehouse, table: str) -> int:
-    return int(warehouse.query(f"select count(*) from {table}")[0][0])
+    return int(warehouse.rows(f"select count(*) from {table}")[0][0])
 
 
 @contextmanager
@@ -215,12 +219,12 @@ def warehouse_totals(settings: Settings) -> dict[str, Any]:
     warehouse = Warehouse(config)
     fct = config.table("fct_sales")
     lines = config.table("journal_lines", RAW_SCHEMA)
-    row = warehouse.query(f"""
+    row = warehouse.rows(f"""
         select count(*), coalesce(sum(sale_dollars), 0),
                sum(case when is_shipped then 1 else 0 end), coalesce(sum(shipping_cost), 0)
         from {fct}
     """)[0]
-    ledger = warehouse.query(f"""
+    ledger = warehouse.rows(f"""
         select coalesce(sum(debit), 0), coalesce(sum(credit), 0),
                coalesce(sum(case when account_code = '1100' then debit else 0 end), 0)
         from {lines}

@@ -1,33 +1,39 @@
 """The Streamlit shell of the sales report: widgets, caching and charts only.
 
-Every number comes from :mod:`oaken.dashboard.queries`; this file decides what to ask
-for (the filters), caches the answers (``st.cache_data``, keyed by the warehouse file's
-version so a new ``oaken analytics`` run shows up on the next interaction) and draws
-them with Plotly. Run it with ``oaken dashboard``.
+Every number comes from the query modules beside it (:mod:`.filters`, :mod:`.sales`,
+:mod:`.shipping`, :mod:`.finance`, :mod:`.export`, :mod:`.live`); this file decides
+what to ask for (the filters), caches the answers (``st.cache_data``, keyed by the
+query function, the warehouse's version and the arguments, so a new ``oaken
+analytics`` run shows up on the next interaction) and draws them with Plotly. Run it
+with ``oaken dashboard``.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from datetime import date
-from typing import Any
+from types import FunctionType
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 from plotly.subplots import make_subplots
 
-from oaken.dashboard import queries
-from oaken.dashboard.formatting import change, compact, exact, percent
-from oaken.dashboard.queries import (
+from oaken.dashboard import export, finance, sales, shipping
+from oaken.dashboard.filters import (
     Filters,
     Meta,
-    WarehouseBusy,
-    WarehouseEmpty,
-    WarehouseMissing,
+    filter_options,
+    load_meta,
+    use_store_daily,
 )
-from oaken.errors import WarehouseError
+from oaken.dashboard.formatting import change, compact, exact, percent
+from oaken.dashboard.live import LiveStatus, live_status
+from oaken.errors import WarehouseBusy, WarehouseEmpty, WarehouseError, WarehouseMissing
+from oaken.warehouse.adapter import RUN_ANALYTICS, Warehouse, open_warehouse
 
 TITLE = "Oaken Spirits — Sales Report"
 FILTER_KEYS = ("stores", "counties", "categories", "vendors", "items")
@@ -35,44 +41,56 @@ PLOTLY_CONFIG = {"displayModeBar": False}
 FIRST_PAINT_PAUSE = 0.1  # seconds; see _let_the_scorecards_paint
 BLUE, ORANGE, GREEN = "#1f77b4", "#ff7f0e", "#2ca02c"
 log = logging.getLogger("oaken.dashboard")
+P = ParamSpec("P")
+T = TypeVar("T")
 
 
 # --- caching --------------------------------------------------------------------------
 
 
 @st.cache_resource(show_spinner=False)
-def _warehouse(url: str) -> queries.DashboardWarehouse:
-    from oaken.analytics.warehouse import warehouse_config
+def _warehouse(url: str) -> Warehouse:
     from oaken.settings import get_settings
+    from oaken.warehouse.config import warehouse_config
 
     settings = get_settings()
     # the settings' warehouse carries the BigQuery endpoint, location and cost guard
-    return queries.open_warehouse(warehouse_config(settings) if settings.warehouse == url
-                                  else url)
+    return open_warehouse(warehouse_config(settings) if settings.warehouse == url else url)
 
 
-@st.cache_data(show_spinner=False, max_entries=1024)
-def _cached(function: str, url: str, version: str, *args: Any, **kwargs: Any) -> Any:
-    """``queries.<function>(warehouse, *args, **kwargs)``, cached per warehouse version."""
-    return getattr(queries, function)(_warehouse(url), *args, **kwargs)
+def _query_name(query: FunctionType) -> str:
+    """How a query function is hashed into the cache key. ``st.cache_data`` cannot hash
+    a function argument by itself (it falls back to pickling, which refuses functions);
+    its module and name identify it across reruns, as a name string did before."""
+    return f"{query.__module__}.{query.__qualname__}"
+
+
+@st.cache_data(show_spinner=False, max_entries=1024, hash_funcs={FunctionType: _query_name})
+def _cached(query: Callable[..., Any], url: str, version: str, *args: Any,
+            **kwargs: Any) -> Any:
+    """``query(warehouse, *args, **kwargs)``, cached per warehouse version."""
+    return query(_warehouse(url), *args, **kwargs)
 
 
 @st.cache_data(show_spinner=False, ttl=15)
-def _live_status(database_url: str, bootstrap: str) -> queries.LiveStatus:
+def _live_status(database_url: str, bootstrap: str) -> LiveStatus:
     from oaken.settings import get_settings
 
-    return queries.live_status(get_settings())
+    return live_status(get_settings())
 
 
 class Report:
-    """One warehouse at one version: cached calls into :mod:`queries`."""
+    """One warehouse at one version: cached calls of the query functions."""
 
     def __init__(self, url: str) -> None:
         self.url = url
         self.version = _warehouse(url).version()
 
-    def __call__(self, function: str, *args: Any, **kwargs: Any) -> Any:
-        return _cached(function, self.url, self.version, *args, **kwargs)
+    def __call__(self, query: Callable[Concatenate[Warehouse, P], T], *args: P.args,
+                 **kwargs: P.kwargs) -> T:
+        """``query(warehouse, *args, **kwargs)`` from the cache when it was asked before
+        at this version (the answer's type is the query's)."""
+        return _cached(query, self.url, self.version, *args, **kwargs)
 
     def describe(self, meta: Meta) -> str:
         """"warehouse.duckdb, built 25 Nov 2026 03:51" (the path is in the page's help)."""
@@ -112,16 +130,16 @@ def _page() -> None:
 
 def _report(settings: Any) -> None:
     report = Report(settings.warehouse)
-    meta: Meta = report("load_meta")
+    meta = report(load_meta)
     if meta.empty:
-        raise WarehouseEmpty(f"The warehouse has no sales yet: {queries.RUN_ANALYTICS}.")
+        raise WarehouseEmpty(f"The warehouse has no sales yet: {RUN_ANALYTICS}.")
     default = meta.default_filters()
     # The filters come from the widgets' state (set before a rerun starts); the widgets
     # themselves are drawn last, so the scorecards reach the browser before thousands
     # of store and item choices do (that alone delayed the first paint noticeably).
     filters = _filters_from_state(default)
     previous = filters.previous()
-    store_daily = queries.use_store_daily(filters, meta)
+    store_daily = use_store_daily(filters, meta)
 
     st.caption(
         f"{filters.start:%d %b %Y} – {filters.end:%d %b %Y} ({filters.days} days), compared "
@@ -165,7 +183,7 @@ def _filters_from_state(default: Filters) -> Filters:
 
 def _sidebar(report: Report, meta: Meta, default: Filters, filters: Filters) -> None:
     """The filter widgets (their values are already in ``filters``) and the download."""
-    options: queries.FilterOptions = report("filter_options")
+    options = report(filter_options)
     assert meta.first_sale_date is not None and meta.last_sale_date is not None
     with st.sidebar:
         st.header("Filters")
@@ -193,7 +211,7 @@ def _sidebar(report: Report, meta: Meta, default: Filters, filters: Filters) -> 
         warehouse = _warehouse(report.url)
         st.download_button(
             "Download filtered rows (CSV)",
-            data=lambda: queries.filtered_rows_csv(warehouse, filters),
+            data=lambda: export.filtered_rows_csv(warehouse, filters),
             file_name=f"oaken-sales-{filters.start}-{filters.end}.csv", mime="text/csv",
             on_click="ignore", icon="⬇️", use_container_width=True,
             help="One row per day × store × item for the filters above "
@@ -223,8 +241,8 @@ def _clear_filters() -> None:
 
 
 def _scorecards(report: Report, f: Filters, previous: Filters, store_daily: bool) -> None:
-    now: queries.Scorecards = report("scorecards", f, store_daily=store_daily)
-    before: queries.Scorecards = report("scorecards", previous, store_daily=store_daily)
+    now = report(sales.scorecards, f, store_daily=store_daily)
+    before = report(sales.scorecards, previous, store_daily=store_daily)
     cards = (
         ("Invoices", "invoices", False),
         ("Customers", "customers", False),
@@ -249,7 +267,7 @@ def _scorecards(report: Report, f: Filters, previous: Filters, store_daily: bool
 
 
 def _activity_charts(report: Report, f: Filters, store_daily: bool) -> None:
-    frame: pd.DataFrame = report("monthly", f, store_daily=store_daily)
+    frame = report(sales.monthly, f, store_daily=store_daily)
     left, right = st.columns(2)
     for column, name, title, color in (
         (left, "invoices", "Invoices per month", BLUE),
@@ -265,8 +283,8 @@ def _activity_charts(report: Report, f: Filters, store_daily: bool) -> None:
 
 
 def _sales_chart(report: Report, f: Filters, meta: Meta, store_daily: bool) -> None:
-    daily: pd.DataFrame = report("daily_sales", f, store_daily=store_daily)
-    fc: queries.Forecast | None = report("forecast", f)
+    daily = report(sales.daily_sales, f, store_daily=store_daily)
+    fc = report(sales.forecast, f)
     figure = go.Figure()
     figure.add_trace(go.Scatter(
         x=daily["sale_date"], y=daily["sale_dollars"], name="Sales", mode="lines",
@@ -312,8 +330,8 @@ def _sales_chart(report: Report, f: Filters, meta: Meta, store_daily: bool) -> N
 
 def _top_charts(report: Report, f: Filters) -> None:
     left, right = st.columns(2)
-    categories: pd.DataFrame = report("top_categories", f)
-    items: pd.DataFrame = report("top_items", f)
+    categories = report(sales.top_categories, f)
+    items = report(sales.top_items, f)
     for column, frame, name, title, color in (
         (left, categories, "category_name", "Top categories by sales", BLUE),
         (right, items, "item_label", "Top items by sales", GREEN),
@@ -332,9 +350,9 @@ def _top_charts(report: Report, f: Filters) -> None:
 
 def _shipping(report: Report, f: Filters, store_daily: bool) -> None:
     st.subheader("Shipping performance")
-    summary: queries.ShippingSummary = report("shipping_summary", f, store_daily=store_daily)
-    monthly: pd.DataFrame = report("shipping_monthly", f, store_daily=store_daily)
-    spread: pd.DataFrame = report("days_to_ship", f)
+    summary = report(shipping.shipping_summary, f, store_daily=store_daily)
+    monthly = report(shipping.shipping_monthly, f, store_daily=store_daily)
+    spread = report(shipping.days_to_ship, f)
     a, b, c = st.columns(3)
     a.metric("Days from sale to ship (average)",
              "—" if summary.avg_days_to_ship is None else f"{summary.avg_days_to_ship:.2f}",
@@ -373,7 +391,7 @@ def _shipping(report: Report, f: Filters, store_daily: bool) -> None:
 
 def _operations(report: Report, f: Filters, settings: Any) -> None:
     st.subheader("Shipments scheduled per day")
-    shipments: pd.DataFrame = report("shipments_per_day", f)
+    shipments = report(shipping.shipments_per_day, f)
     figure = go.Figure(go.Bar(
         x=shipments["ship_date"], y=shipments["shipments"], marker_color=BLUE,
         customdata=shipments["shipping_cost"],
@@ -383,7 +401,7 @@ def _operations(report: Report, f: Filters, settings: Any) -> None:
     st.plotly_chart(figure, config=PLOTLY_CONFIG, key="shipments_daily")
 
     st.subheader("Receivables by store")
-    owed: pd.DataFrame = report("receivables", f)
+    owed = report(finance.receivables, f)
     total = owed["balance"].sum() if len(owed) else 0.0
     as_of = owed["as_of_date"].max() if len(owed) else None
     a, b, c = st.columns(3)
@@ -409,7 +427,7 @@ def _operations(report: Report, f: Filters, settings: Any) -> None:
                      "balance_31_60_days", "balance_61_90_days", "balance_over_90_days")})
 
     st.subheader("Ledger balance check")
-    ledger: queries.LedgerCheck = report("ledger_check")
+    ledger = report(finance.ledger_check)
     a, b, c = st.columns(3)
     a.metric("Debits (warehouse)", compact(ledger.debits, money=True),
              help=exact(ledger.debits, money=True), border=True)
@@ -429,7 +447,7 @@ def _operations(report: Report, f: Filters, settings: Any) -> None:
     st.subheader("Live pipeline status")
     st.caption("From the operational database and the broker, as `oaken status` reports it "
                "(refreshed every 15 s).")
-    live: queries.LiveStatus = _live_status(settings.database_url, settings.bootstrap_servers)
+    live = _live_status(settings.database_url, settings.bootstrap_servers)
     for problem in live.problems:
         st.warning(problem, icon="⚠️")
     a, b, c, d = st.columns(4)

@@ -64,8 +64,8 @@ def register(app: typer.Typer) -> None:
         Build the warehouse first with `oaken analytics` (or `oaken demo`); until then the
         page says so. Ctrl-C stops it.
         """
-        from oaken.analytics.warehouse import parse_warehouse
         from oaken.settings import load_settings
+        from oaken.warehouse.config import parse_warehouse
 
         settings = load_settings()
         config = parse_warehouse(settings.warehouse)  # WarehouseError: one line

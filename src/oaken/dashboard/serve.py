@@ -28,7 +28,15 @@ def preload() -> None:
     import plotly.graph_objects
     import plotly.subplots  # noqa: F401
 
-    from oaken.dashboard import formatting, queries  # noqa: F401
+    from oaken.dashboard import (  # noqa: F401
+        export,
+        filters,
+        finance,
+        formatting,
+        live,
+        sales,
+        shipping,
+    )
 
 
 def warm_warehouse() -> None:
@@ -36,25 +44,27 @@ def warm_warehouse() -> None:
 
     Best effort: a missing, empty or busy warehouse is the page's to explain.
     """
-    from oaken.dashboard import queries
+    from oaken.dashboard.filters import filter_options, load_meta, use_store_daily
+    from oaken.dashboard.sales import daily_sales, monthly, scorecards
     from oaken.errors import OakenError
     from oaken.settings import get_settings
+    from oaken.warehouse.adapter import open_warehouse
 
     try:
-        warehouse = queries.open_warehouse(get_settings().warehouse)
+        warehouse = open_warehouse(get_settings().warehouse)
         if warehouse.kind != "duckdb":
             return  # nothing local to warm
         with warehouse.session():
-            meta = queries.load_meta(warehouse)
+            meta = load_meta(warehouse)
             if meta.empty:
                 return
-            queries.filter_options(warehouse)
+            filter_options(warehouse)
             f = meta.default_filters()
-            store_daily = queries.use_store_daily(f, meta)
+            store_daily = use_store_daily(f, meta)
             for period in (f, f.previous()):
-                queries.scorecards(warehouse, period, store_daily=store_daily)
-            queries.monthly(warehouse, f, store_daily=store_daily)
-            queries.daily_sales(warehouse, f, store_daily=store_daily)
+                scorecards(warehouse, period, store_daily=store_daily)
+            monthly(warehouse, f, store_daily=store_daily)
+            daily_sales(warehouse, f, store_daily=store_daily)
     except (OakenError, OSError) as problem:
         log.debug("warehouse not warmed: %s", problem)
 

@@ -47,16 +47,16 @@ from dlt.pipeline.progress import TCollectorArg
 from dlt.sources.sql_database import sql_table
 from sqlalchemy import DateTime, Table
 
-from oaken.analytics.warehouse import (
+from oaken.db import models
+from oaken.el import arrow_tables
+from oaken.el.money_columns import restore_money, schema_type
+from oaken.settings import Settings
+from oaken.warehouse.config import (
     RAW_SCHEMA,
     WarehouseConfig,
     duckdb_config,
     warehouse_config,
 )
-from oaken.db import models
-from oaken.el import arrow_tables
-from oaken.el.money_columns import restore_money, schema_type
-from oaken.settings import Settings
 
 PIPELINE_NAME = "oaken_el"
 SOURCE_NAME = "oaken_db"
@@ -176,7 +176,7 @@ def destination_for(config: WarehouseConfig):
         config.path.parent.mkdir(parents=True, exist_ok=True)
         return dlt.destinations.duckdb(credentials=DuckDbCredentials(
             str(config.path), global_config=duckdb_config()))
-    from oaken.analytics import bigquery
+    from oaken.warehouse import bigquery
 
     return bigquery.dlt_destination(config)
 
@@ -185,7 +185,7 @@ def make_pipeline(settings: Settings) -> dlt.Pipeline:
     _configure_dlt(settings)
     config = warehouse_config(settings)
     if config.kind == "bigquery":
-        from oaken.analytics import bigquery
+        from oaken.warehouse import bigquery
 
         for name, value in bigquery.dlt_environment(config).items():
             dlt.config[name.lower().replace("__", ".")] = value
@@ -215,7 +215,7 @@ def source_for_run(
     the warehouse itself, not from dlt's local state, so a lost working directory can
     never append over loaded rows.
     """
-    from oaken.analytics.warehouse import Warehouse
+    from oaken.warehouse.adapter import Warehouse
 
     source = make_source(settings, table_names)
     warehouse = Warehouse(warehouse_config(settings))

@@ -25,7 +25,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from oaken.analytics.warehouse import Warehouse, WarehouseConfig
+from oaken.warehouse.adapter import Warehouse
+from oaken.warehouse.config import WarehouseConfig
 
 HORIZON = 30
 LEVELS = (80, 95)
@@ -58,10 +59,10 @@ def load_series(warehouse: Warehouse, *, top_n: int = 10) -> tuple[pd.DataFrame,
     detail = cfg.table("mart_sales_daily_detail")
     top_items = cfg.table("mart_top_items")
     top_categories = cfg.table("mart_top_categories")
-    total = warehouse.query_df(
+    total = warehouse.frame(
         f"select sale_date as ds, cast(sale_dollars as double) as y from {daily}"
     ).assign(unique_id="total:all")
-    by_category = warehouse.query_df(f"""
+    by_category = warehouse.frame(f"""
         select {detail}.sale_date as ds,
                'category:' || cast(top.category_id as varchar) as unique_id,
                cast(sum({detail}.sale_dollars) as double) as y
@@ -71,7 +72,7 @@ def load_series(warehouse: Warehouse, *, top_n: int = 10) -> tuple[pd.DataFrame,
         where top.sales_rank <= {int(top_n)}
         group by 1, 2
     """.replace("varchar", "string" if cfg.kind == "bigquery" else "varchar"))
-    by_item = warehouse.query_df(f"""
+    by_item = warehouse.frame(f"""
         select {detail}.sale_date as ds,
                'item:' || cast(top.item_id as varchar) as unique_id,
                cast(sum({detail}.sale_dollars) as double) as y
@@ -81,11 +82,11 @@ def load_series(warehouse: Warehouse, *, top_n: int = 10) -> tuple[pd.DataFrame,
         group by 1, 2
     """.replace("varchar", "string" if cfg.kind == "bigquery" else "varchar"))
     names: dict[str, tuple] = {"total:all": ("total", "all", "All sales")}
-    for row in warehouse.query(
+    for row in warehouse.rows(
         f"select category_id, category_name from {top_categories} where sales_rank <= {int(top_n)}"
     ):
         names[f"category:{row[0]}"] = ("category", str(row[0]), row[1])
-    for row in warehouse.query(
+    for row in warehouse.rows(
         f"select item_id, item_description from {top_items} where sales_rank <= {int(top_n)}"
     ):
         names[f"item:{row[0]}"] = ("item", str(row[0]), row[1])

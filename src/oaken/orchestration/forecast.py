@@ -3,8 +3,8 @@
 
 import dagster as dg
 
-from oaken.analytics.warehouse import warehouse_config
 from oaken.settings import Settings
+from oaken.warehouse.config import warehouse_config
 
 FORECAST_OP = "oaken_forecast"
 GROUP = "forecasts"

@@ -17,9 +17,9 @@ import shutil
 import sys
 from pathlib import Path
 
-from oaken.analytics.warehouse import WarehouseConfig, warehouse_config
 from oaken.errors import ConfigError
 from oaken.settings import Settings
+from oaken.warehouse.config import WarehouseConfig, warehouse_config
 
 DBT_PROJECT_ENV = "OAKEN_DBT_PROJECT_DIR"
 
@@ -70,7 +70,7 @@ def dbt_variables(settings: Settings) -> dict[str, str]:
             "OAKEN_DUCKDB_MEMORY_LIMIT": settings.duckdb_memory_limit,
         })
     else:
-        from oaken.analytics import bigquery
+        from oaken.warehouse import bigquery
 
         values.update(bigquery.dbt_environment(config))
     return {name.lower(): value for name, value in values.items()}

@@ -23,13 +23,15 @@ the dashboard. They all get the same three things from here:
 from __future__ import annotations
 
 import os
+from datetime import date
+from decimal import Decimal
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from oaken.errors import WarehouseError
 
 if TYPE_CHECKING:  # pragma: no cover
-    from oaken.analytics.warehouse import WarehouseConfig
+    from oaken.warehouse.config import WarehouseConfig
 
 #: sent as the bearer token to an endpoint when no Google credentials are configured
 PLACEHOLDER_TOKEN = "oaken-placeholder-token"  # not a secret
@@ -95,6 +97,53 @@ def query_config(config: WarehouseConfig, **options: Any) -> Any:
     return job
 
 
+def query_parameter(name: str, value: Any) -> Any:
+    """A typed query parameter for a Python value (date, int, str, Decimal or a list).
+
+    BigQuery needs the type of every parameter, and of an empty list too; the SQL
+    names it ``@name`` (see :meth:`oaken.warehouse.bigquery_adapter.BigQueryWarehouse.render`).
+    """
+    from google.cloud import bigquery
+
+    def kind(sample: Any) -> str:
+        if isinstance(sample, bool):
+            return "BOOL"
+        if isinstance(sample, int):
+            return "INT64"
+        if isinstance(sample, date):
+            return "DATE"
+        if isinstance(sample, Decimal):
+            return "NUMERIC"
+        if isinstance(sample, float):
+            return "FLOAT64"
+        return "STRING"
+
+    if isinstance(value, (list, tuple)):
+        return bigquery.ArrayQueryParameter(name, kind(value[0]) if value else "STRING",
+                                            list(value))
+    return bigquery.ScalarQueryParameter(name, kind(value), value)
+
+
+def column_type(arrow_type: Any) -> str:
+    """The BigQuery column type for an Arrow type of a frame written to the warehouse."""
+    import pyarrow as pa
+
+    if pa.types.is_boolean(arrow_type):
+        return "BOOL"
+    if pa.types.is_integer(arrow_type):
+        return "INT64"
+    if pa.types.is_floating(arrow_type):
+        return "FLOAT64"
+    if pa.types.is_decimal(arrow_type):
+        return "NUMERIC"
+    if pa.types.is_date(arrow_type):
+        return "DATE"
+    if pa.types.is_timestamp(arrow_type):
+        # naive timestamps are UTC here (DESIGN: event timestamps are UTC)
+        return "TIMESTAMP"
+    return "STRING"
+
+
 def dlt_destination(config: WarehouseConfig) -> Any:
     """dlt's BigQuery destination, pointed at the endpoint when there is one."""
     import dlt
@@ -111,8 +160,11 @@ def dlt_destination(config: WarehouseConfig) -> Any:
     # dlt refuses AnonymousCredentials; an OAuth token object it accepts as logged in
     oauth = GcpOAuthCredentials()
     oauth.parse_native_representation(credentials)
+    assert config.project is not None  # parse_warehouse requires one for BigQuery
     oauth.project_id = config.project
-    return dlt.destinations.bigquery(credentials=oauth, location=config.location)
+    # dlt's annotation names only service-account credentials; it takes OAuth ones too
+    return dlt.destinations.bigquery(credentials=oauth,  # type: ignore[arg-type]
+                                     location=config.location)
 
 
 def dlt_environment(config: WarehouseConfig) -> dict[str, str]:
