@@ -117,7 +117,7 @@ def stream(settings: Settings, records: list[dict], expected_sales: int) -> None
 @pytest.fixture(scope="module")
 def builds(tmp_path_factory, server_status, broker,
            start_bigquery_emulator) -> Iterator[Callable[[str], Build]]:
-    environ = dict(os.environ)  # the runs export dbt's, dlt's and Google's variables
+    environ = dict(os.environ)  # the dlt load sets Google's BIGQUERY_EMULATOR_HOST
     cache: dict[str, Build] = {}
     with ExitStack() as stack:
 

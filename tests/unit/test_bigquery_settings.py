@@ -78,8 +78,7 @@ def test_endpoint_without_credentials_gives_every_client_a_placeholder_token(
     import os
 
     assert os.environ[bigquery.EMULATOR_HOST_VARIABLE] == ENDPOINT  # dlt's own client
-    assert bigquery.dlt_environment(config) == {
-        "NORMALIZE__DATA_WRITER__DISABLE_COMPRESSION": "true"}
+    assert bigquery.dlt_config(config) == {"normalize.data_writer.disable_compression": True}
 
 
 def test_without_endpoint_the_clients_use_application_default_credentials(
@@ -89,7 +88,7 @@ def test_without_endpoint_the_clients_use_application_default_credentials(
 
     config = warehouse_config(settings())
     assert not bigquery.uses_placeholder_token(config)
-    assert bigquery.dlt_environment(config) == {}
+    assert bigquery.dlt_config(config) == {"normalize.data_writer.disable_compression": False}
     with pytest.raises(WarehouseError, match="GOOGLE_APPLICATION_CREDENTIALS"):
         bigquery.client(config)
     assert bigquery.query_config(warehouse_config(settings(

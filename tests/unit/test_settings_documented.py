@@ -78,13 +78,18 @@ def environment_uses(tree: ast.AST) -> list[str]:
     return found
 
 
+#: the one use allowed: dlt builds Google's BigQuery client without client_options, and
+#: that client takes another endpoint (OAKEN_BIGQUERY_ENDPOINT) only from this variable
+ALLOWED = {"src/oaken/warehouse/bigquery.py": ["os.environ[EMULATOR_HOST_VARIABLE]"]}
+
+
 def test_the_package_neither_reads_settings_from_nor_writes_the_environment() -> None:
     offenders = {}
     for path in sorted(SOURCE.rglob("*.py")):
-        uses = environment_uses(ast.parse(path.read_text()))
+        uses = [use.split(": ", 1)[1] for use in environment_uses(ast.parse(path.read_text()))]
         if uses:
             offenders[str(path.relative_to(ROOT))] = uses
-    assert offenders == {}
+    assert offenders == ALLOWED
 
 
 def test_the_environment_check_catches_a_write_and_a_read() -> None:

@@ -17,9 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from typing import cast
 
-from sqlalchemy import Table, delete, select
+from sqlalchemy import delete, select
 
 from oaken.db import models
 from oaken.db.engine import make_engine, wait_for_database
@@ -106,8 +105,7 @@ def archive_sales(
         )
     }
     engine = make_engine(settings.database_url)
-    # declared through the ORM, so typed as FromClause; Tables at runtime
-    sales, shipments = cast(Table, models.sales), cast(Table, models.shipments)
+    sales, shipments = models.sales, models.shipments
     try:
         wait_for_database(engine, timeout=5)
         with engine.connect() as connection:

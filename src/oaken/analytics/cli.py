@@ -16,15 +16,12 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from oaken.console import err, out
 from oaken.errors import ConfigError, OakenError
 from oaken.settings import Settings, load_settings
-
-out = Console()
-err = Console(stderr=True)
 
 
 def _settings() -> Settings:

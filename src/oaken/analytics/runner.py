@@ -30,11 +30,11 @@ from oaken.errors import (
     WarehouseError,
     WarehouseMissing,
 )
+from oaken.money import to_cents
 from oaken.settings import Settings
 from oaken.warehouse.adapter import Warehouse
 from oaken.warehouse.config import RAW_SCHEMA, warehouse_config
 
-CENT = Decimal("0.01")
 _ERRORS = {cls.__name__: cls for cls in (
     AnalyticsError, ArchiveError, DatabaseError, TransformError, WarehouseError,
     WarehouseMissing, WarehouseBusy,
@@ -189,7 +189,7 @@ def _money_sum(connection: Any, column: Any, *where: Any) -> Decimal:
     """Exact sum of a money column: ``DECIMAL`` sums, or SQLite's integer hundredths
     summed as integers, both ``Decimal`` through the column's type."""
     total = connection.execute(select(func.coalesce(func.sum(column), 0)).where(*where))
-    return Decimal(total.scalar_one()).quantize(CENT)
+    return to_cents(total.scalar_one())
 
 
 def database_totals(settings: Settings) -> dict[str, Any]:
@@ -231,12 +231,12 @@ def warehouse_totals(settings: Settings) -> dict[str, Any]:
     """)[0]
     totals = {
         "sales": int(row[0]),
-        "sale_dollars": Decimal(row[1]).quantize(CENT),
+        "sale_dollars": to_cents(row[1]),
         "shipments": int(row[2] or 0),
-        "shipping_cost": Decimal(row[3]).quantize(CENT),
-        "ledger_debits": Decimal(ledger[0]).quantize(CENT),
-        "ledger_credits": Decimal(ledger[1]).quantize(CENT),
-        "receivable_debits": Decimal(ledger[2]).quantize(CENT),
+        "shipping_cost": to_cents(row[3]),
+        "ledger_debits": to_cents(ledger[0]),
+        "ledger_credits": to_cents(ledger[1]),
+        "receivable_debits": to_cents(ledger[2]),
     }
     if warehouse.has_table("forecast_sales_daily"):
         totals["forecast_rows"] = _count(warehouse, config.table("forecast_sales_daily"))

@@ -175,7 +175,7 @@ def destination_for(config: WarehouseConfig):
         assert config.path is not None
         config.path.parent.mkdir(parents=True, exist_ok=True)
         return dlt.destinations.duckdb(credentials=DuckDbCredentials(
-            str(config.path), global_config=duckdb_config()))
+            str(config.path), global_config=duckdb_config(config)))
     from oaken.warehouse import bigquery
 
     return bigquery.dlt_destination(config)
@@ -187,8 +187,8 @@ def make_pipeline(settings: Settings) -> dlt.Pipeline:
     if config.kind == "bigquery":
         from oaken.warehouse import bigquery
 
-        for name, value in bigquery.dlt_environment(config).items():
-            dlt.config[name.lower().replace("__", ".")] = value
+        for key, value in bigquery.dlt_config(config).items():
+            dlt.config[key] = value
     progress: TCollectorArg = "log" if settings.dlt_progress else NULL_COLLECTOR
     return dlt.pipeline(
         pipeline_name=PIPELINE_NAME,

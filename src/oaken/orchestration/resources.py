@@ -67,7 +67,7 @@ def dbt_variables(settings: Settings) -> dict[str, str]:
             "OAKEN_WAREHOUSE_PATH": str(config.path),
             "OAKEN_DBT_SCHEMA": config.marts_schema,
             "OAKEN_DBT_THREADS": str(settings.dbt_threads),
-            "OAKEN_DUCKDB_MEMORY_LIMIT": settings.duckdb_memory_limit,
+            "OAKEN_DUCKDB_MEMORY_LIMIT": config.memory_limit,
         })
     else:
         from oaken.warehouse import bigquery

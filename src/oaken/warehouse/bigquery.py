@@ -150,8 +150,10 @@ def dlt_destination(config: WarehouseConfig) -> Any:
 
     credentials, placeholder = _default_credentials(config.endpoint)
     if config.endpoint:
-        # dlt builds google-cloud-bigquery's Client itself, without client_options: the
-        # emulator variable is how its client reaches the endpoint
+        # The one write to the environment in the package, on purpose: dlt builds
+        # google-cloud-bigquery's Client itself, without client_options, and that
+        # client takes another endpoint only from Google's own variable. Only with
+        # OAKEN_BIGQUERY_ENDPOINT set (an emulator or a private endpoint).
         os.environ[EMULATOR_HOST_VARIABLE] = config.endpoint
     if not placeholder:
         return dlt.destinations.bigquery(project_id=config.project, location=config.location)
@@ -167,15 +169,14 @@ def dlt_destination(config: WarehouseConfig) -> Any:
                                      location=config.location)
 
 
-def dlt_environment(config: WarehouseConfig) -> dict[str, str]:
-    """dlt settings the endpoint needs: bqemulator does not unzip uploaded load files.
+def dlt_config(config: WarehouseConfig) -> dict[str, object]:
+    """dlt settings (``dlt.config`` keys) the endpoint needs: bqemulator does not unzip
+    uploaded load files.
 
     Real BigQuery takes the gzip-compressed files dlt writes by default (and they are
-    cheaper to upload), so this is set only when an endpoint is configured.
+    cheaper to upload), so compression is off only when an endpoint is configured.
     """
-    if not config.endpoint:
-        return {}
-    return {"NORMALIZE__DATA_WRITER__DISABLE_COMPRESSION": "true"}
+    return {"normalize.data_writer.disable_compression": bool(config.endpoint)}
 
 
 def dbt_environment(config: WarehouseConfig) -> dict[str, str]:

@@ -20,7 +20,6 @@ through :class:`oaken.warehouse.adapter.Warehouse`.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -35,15 +34,14 @@ RAW_SCHEMA = "raw"
 DUCKDB_MARTS_SCHEMA = "analytics"
 #: DuckDB takes up to 80 % of RAM by default; every connection to the warehouse (dlt's
 #: load, dbt through ``transform/profiles.yml``, the readers and writers of
-#: :mod:`oaken.warehouse.duckdb_adapter`) is held to this instead and spills to disk
-#: beyond it.
+#: :mod:`oaken.warehouse.duckdb_adapter`) is held to ``OAKEN_DUCKDB_MEMORY_LIMIT``
+#: instead, this unless set, and spills to disk beyond it.
 DEFAULT_DUCKDB_MEMORY_LIMIT = "2GB"
 
 
-def duckdb_config() -> dict[str, str]:
+def duckdb_config(config: WarehouseConfig) -> dict[str, str]:
     """Settings for every DuckDB connection that writes or scans the warehouse."""
-    return {"memory_limit": os.environ.get("OAKEN_DUCKDB_MEMORY_LIMIT",
-                                           DEFAULT_DUCKDB_MEMORY_LIMIT)}
+    return {"memory_limit": config.memory_limit}
 
 
 @dataclass(frozen=True)
@@ -57,6 +55,8 @@ class WarehouseConfig:
     endpoint: str | None = None
     location: str = "US"
     maximum_bytes_billed: int = 0
+    # DuckDB only (OAKEN_DUCKDB_MEMORY_LIMIT): memory every connection may use
+    memory_limit: str = DEFAULT_DUCKDB_MEMORY_LIMIT
 
     @property
     def raw_schema(self) -> str:
@@ -84,21 +84,23 @@ class WarehouseConfig:
 
 
 def warehouse_config(settings: Settings) -> WarehouseConfig:
-    """The warehouse of ``settings``: ``OAKEN_WAREHOUSE`` and, on BigQuery, the
-    endpoint, location and cost guard (``OAKEN_BIGQUERY_*``)."""
+    """The warehouse of ``settings``: ``OAKEN_WAREHOUSE``; on BigQuery the endpoint,
+    location and cost guard (``OAKEN_BIGQUERY_*``), on DuckDB the memory limit."""
     return parse_warehouse(
         settings.warehouse, endpoint=settings.bigquery_endpoint,
         location=settings.bigquery_location,
         maximum_bytes_billed=settings.bigquery_maximum_bytes_billed,
+        memory_limit=settings.duckdb_memory_limit,
     )
 
 
 def parse_warehouse(url: str, *, endpoint: str | None = None, location: str = "US",
-                    maximum_bytes_billed: int = 0) -> WarehouseConfig:
+                    maximum_bytes_billed: int = 0,
+                    memory_limit: str = DEFAULT_DUCKDB_MEMORY_LIMIT) -> WarehouseConfig:
     """``duckdb:///path`` or ``bigquery://PROJECT/DATASET`` → :class:`WarehouseConfig`.
 
-    The keywords apply to BigQuery only; :func:`warehouse_config` takes them from the
-    settings.
+    ``memory_limit`` applies to DuckDB only, the other keywords to BigQuery only;
+    :func:`warehouse_config` takes them from the settings.
     """
     parsed = urlparse(url)
     if parsed.scheme == "duckdb":
@@ -107,7 +109,7 @@ def parse_warehouse(url: str, *, endpoint: str | None = None, location: str = "U
         path = Path(raw).expanduser()
         if not raw or raw == "/":
             raise WarehouseError(f"OAKEN_WAREHOUSE has no DuckDB file path: {url!r}")
-        return WarehouseConfig(kind="duckdb", path=path.absolute())
+        return WarehouseConfig(kind="duckdb", path=path.absolute(), memory_limit=memory_limit)
     if parsed.scheme == "bigquery":
         project, dataset = parsed.netloc, parsed.path.strip("/")
         if not project or not dataset or "/" in dataset:

@@ -114,7 +114,7 @@ class DuckDBWarehouse(Warehouse):
 
         if read_only and not self.path.exists():
             raise WarehouseMissing(f"there is no warehouse at {self.path} yet: {RUN_ANALYTICS}")
-        settings: dict[str, Any] = duckdb_config()  # DuckDB's annotation wants wider values
+        settings: dict[str, Any] = duckdb_config(self.config)  # DuckDB wants wider values
         try:
             return duckdb.connect(str(self.path), read_only=read_only, config=settings)
         except duckdb.IOException as problem:
