@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import re
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
+from typing import Literal
 
 import orjson
 import pytest
 
 from oaken.sources.files import read_records
 from oaken.sources.generator import (
+    CATEGORIES,
     COMPACT_KEYS,
     COUNTIES,
     DEFAULT_END,
@@ -282,3 +286,133 @@ def test_write_sales_checks_arguments(tmp_path: Path) -> None:
         write_sales(tmp_path / "x.parquet", 10, fmt="parquet")  # type: ignore[arg-type]
     assert write_sales(tmp_path / "empty.csv", 0) == 0
     assert (tmp_path / "empty.csv").read_text() == ",".join(IOWA_CSV_HEADER) + "\n"
+
+
+# ---------------------------------------------------------------------------------------
+# Same seed, same output, byte for byte
+# ---------------------------------------------------------------------------------------
+# The SHA-256 digests below were recorded from the generator as it was at commit f6aa989
+# (one 1,260-line module), before it was split into reference data files and modules.
+# They pin every byte the public entry points produce, so a refactoring that changes any
+# sale, any key order or any value type fails here. Change them only on purpose, with a
+# commit that says the generated sales change.
+
+# (rows, seed, start, end): a default period with price changes, a December, a single day
+# with more rows than one sampling chunk (16,384), a Christmas Day (closed), one row
+HASH_CASES: dict[str, tuple[int, int, date, date]] = {
+    "default": (30_000, 42, DEFAULT_START, DEFAULT_END),
+    "december": (5_000, 7, date(2025, 12, 1), date(2025, 12, 31)),
+    "one day, two chunks": (40_000, 123, date(2025, 3, 4), date(2025, 3, 4)),
+    "christmas": (777, 2, date(2025, 12, 25), date(2025, 12, 25)),
+    "one row": (1, 0, DEFAULT_START, DEFAULT_END),
+}
+
+ITER_SALES_SHA256: dict[tuple[str, str], str] = {
+    ("default", "iowa"): (
+        "d3f62a0a1e32e90444b5a3fe9ad9754f0e066cf61113ae85dc87da9c2e4e4778"),
+    ("default", "compact"): (
+        "44bb186e65ac64016d63469e91136b2f3f07226b6e130f84dc267e6dd14f7a30"),
+    ("december", "iowa"): (
+        "6cd797ae6b000f3fe1769f968d0a8b54449061b94265072c005d942b367e22d6"),
+    ("december", "compact"): (
+        "aa0ec5373e7aa94e0e57100abe128f88db2827970ff0ccd79d16386856b9c6b5"),
+    ("one day, two chunks", "iowa"): (
+        "ed65b52263795d2af656d563a2b169034cb696e13b0ecee277228b870ebba267"),
+    ("one day, two chunks", "compact"): (
+        "d4b2f6b8164748f87c4aca66e65a0297c577028ee6218258ae328e384273fa3b"),
+    ("christmas", "iowa"): (
+        "39480bf80c13fed9492eb5d7fe6b4505045e8981973a03d7691a1cac6142e12d"),
+    ("christmas", "compact"): (
+        "3ad53f5b2608b620a9f5eeaab12f6b0f64836353b7b8e4eadb019d30f570eb5d"),
+    ("one row", "iowa"): (
+        "ebe086d0f8bb7800d22a29d7bfc23c583cf89241d25f5f8de7693731bb4602aa"),
+    ("one row", "compact"): (
+        "2979ac13802d1a77faca3d2decae039f8c73602c7f2d1957edaf0b6d009247d6"),
+}
+WRITE_SALES_SHA256: dict[tuple[str, str], str] = {
+    ("default", "csv"): (
+        "07a1d1c3c15dbb8fcb0582ab2c10f15922b07d31a9aff1cb336bc5d1c8b82843"),
+    ("default", "jsonl"): (
+        "83db324431d58a44ba4924ed69001d37e7e844b0032b836129514a0483ce1403"),
+    ("december", "csv"): (
+        "bf53ebd1c4de8851d4021a55214ba67dada293fa2ba205d924b4485a021b8a37"),
+    ("december", "jsonl"): (
+        "ebd29b08eaa7fbde3a2e1f9965d2f16890083f78000d82ab1f9bcc2bd098b18f"),
+    ("one day, two chunks", "csv"): (
+        "88b882d1f18cf18f54335fb08da0f035c392375f5fccf356119cc423263cc98c"),
+    ("one day, two chunks", "jsonl"): (
+        "5383671bbbbc0219081f9d5dd2415da73d056d929e4fecc4d10ff64fae425416"),
+    ("christmas", "csv"): (
+        "930b4f2aea4c540d87e9b00268aa99ab67d9d463d6c05cfbaa770eb5a5c1c349"),
+    ("christmas", "jsonl"): (
+        "6726fb58b5da6f4addc8d6e0e9b00a25f46365d5c93756e398561199a3dc71f9"),
+    ("one row", "csv"): (
+        "9f9284c92534f5681403b8a6eb66145592af33c19977a71a60b920942172d59e"),
+    ("one row", "jsonl"): (
+        "63c47e11ca6d6986f5a691ec9e0bd0f1c66f1f2fc60c5b45e1c9fcae8fdc67d0"),
+}
+CLI_GENERATE_SHA256: dict[tuple[int, int, str], str] = {
+    (20_000, 42, "csv"): (
+        "0722fd65de8f040cfcab6c51f5f67be6f4f8b10b7b0ed721b6af4434089f809c"),
+    (20_000, 42, "jsonl"): (
+        "64738877b95bfff48b2806bcb114877d0a486783057cf657ec3c0d63cb85b481"),
+    (3_000, 11, "csv"): (
+        "791fc0dad61c6323354e82ac1765842542dd7726ccd59e2cd688661237c3372a"),
+    (3_000, 11, "jsonl"): (
+        "845209b777ce1a47c9d476189322b32af7c8ef97cabdefe7882179b20b2a4764"),
+}
+CATALOG_SHA256 = "886557f09b8e9d52ee12a182731dfe7ad503ee7433ca14a27b374aa38d0fda31"
+CONSTANTS_SHA256 = "99a421e02aa6d2d29b19817671469a088bea22b2b48b789ce146772715b3d2b0"
+
+
+def _sha256_of_rows(rows: Iterable[Row]) -> str:
+    """Digest of rows serialised with key order and value types kept (str vs int)."""
+    digest = hashlib.sha256()
+    for row in rows:
+        digest.update(json.dumps(row, ensure_ascii=False).encode("utf-8") + b"\n")
+    return digest.hexdigest()
+
+
+@pytest.mark.parametrize("style", ["iowa", "compact"])
+@pytest.mark.parametrize("case", list(HASH_CASES))
+def test_iter_sales_output_is_unchanged(case: str, style: Literal["iowa", "compact"]) -> None:
+    rows, seed, start, end = HASH_CASES[case]
+    sales = iter_sales(rows, seed=seed, start=start, end=end, style=style)
+    assert _sha256_of_rows(sales) == ITER_SALES_SHA256[case, style]
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl"])
+@pytest.mark.parametrize("case", list(HASH_CASES))
+def test_write_sales_output_is_unchanged(case: str, fmt: Literal["csv", "jsonl"],
+                                         tmp_path: Path) -> None:
+    rows, seed, start, end = HASH_CASES[case]
+    path = tmp_path / f"sales.{fmt}"
+    assert write_sales(path, rows, seed=seed, fmt=fmt, start=start, end=end) == rows
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == WRITE_SALES_SHA256[case, fmt]
+
+
+@pytest.mark.parametrize(("rows", "seed", "fmt"), [(20_000, 42, "csv"), (20_000, 42, "jsonl"),
+                                                   (3_000, 11, "csv"), (3_000, 11, "jsonl")])
+def test_cli_generate_output_is_unchanged(rows: int, seed: int, fmt: str, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from oaken.cli import app
+
+    out = tmp_path / f"sales.{fmt}"
+    args = ["generate", "--rows", str(rows), "--out", str(out), "--format", fmt,
+            "--seed", str(seed)]
+    result = CliRunner().invoke(app, args, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert hashlib.sha256(out.read_bytes()).hexdigest() == CLI_GENERATE_SHA256[rows, seed, fmt]
+
+
+def test_catalog_is_unchanged() -> None:
+    cat = catalog()
+    lines = [repr(store) for store in cat.stores] + [repr(vendor) for vendor in cat.vendors]
+    lines += [repr(category) for category in cat.categories] + [repr(it) for it in cat.items]
+    assert hashlib.sha256("\n".join(lines).encode()).hexdigest() == CATALOG_SHA256
+
+
+def test_public_reference_constants_are_unchanged() -> None:
+    text = json.dumps([COUNTIES, CATEGORIES])  # tuples as lists, floats as repr() writes them
+    assert hashlib.sha256(text.encode()).hexdigest() == CONSTANTS_SHA256
