@@ -6,7 +6,7 @@ categories, items: ``oaken.sources.catalog``, built from the data files of
 ``numpy.random.default_rng(seed)`` and nothing else, in this order:
 
 * which items change price on which day (``oaken.sources.sampling``);
-* how many sales fall on each day of the period (``oaken.sources.calendar``: weekdays,
+* how many sales fall on each day of the period (``oaken.sources.sales_days``: weekdays,
   seasons, holidays, growth), exactly ``rows`` in all;
 * day by day, the invoices, stores, items and bottles (``oaken.sources.sampling``),
 
@@ -25,7 +25,6 @@ from typing import Literal, TypeVar
 import numpy as np
 
 from oaken.sources import reference
-from oaken.sources.calendar import rows_per_day
 from oaken.sources.catalog import Catalog, catalog
 from oaken.sources.render import (
     COMPACT_KEYS,
@@ -37,6 +36,7 @@ from oaken.sources.render import (
     Renderer,
     csv_writer,
 )
+from oaken.sources.sales_days import rows_per_day
 from oaken.sources.sampling import CHUNK_ROWS, FIRST_INVOICE, draw_block, price_plan
 
 __all__ = [
