@@ -125,23 +125,14 @@ def query_parameter(name: str, value: Any) -> Any:
 
 
 def column_type(arrow_type: Any) -> str:
-    """The BigQuery column type for an Arrow type of a frame written to the warehouse."""
+    """The BigQuery column type for an Arrow type of a frame written to the warehouse;
+    naive timestamps are UTC here (event timestamps are UTC), hence TIMESTAMP."""
     import pyarrow as pa
 
-    if pa.types.is_boolean(arrow_type):
-        return "BOOL"
-    if pa.types.is_integer(arrow_type):
-        return "INT64"
-    if pa.types.is_floating(arrow_type):
-        return "FLOAT64"
-    if pa.types.is_decimal(arrow_type):
-        return "NUMERIC"
-    if pa.types.is_date(arrow_type):
-        return "DATE"
-    if pa.types.is_timestamp(arrow_type):
-        # naive timestamps are UTC here (DESIGN: event timestamps are UTC)
-        return "TIMESTAMP"
-    return "STRING"
+    kinds = ((pa.types.is_boolean, "BOOL"), (pa.types.is_integer, "INT64"),
+             (pa.types.is_floating, "FLOAT64"), (pa.types.is_decimal, "NUMERIC"),
+             (pa.types.is_date, "DATE"), (pa.types.is_timestamp, "TIMESTAMP"))
+    return next((name for is_kind, name in kinds if is_kind(arrow_type)), "STRING")
 
 
 def dlt_destination(config: WarehouseConfig) -> Any:
