@@ -54,6 +54,7 @@ bench: setup chromium
 
 lint: setup
 	$(BIN)/ruff check src tests bench
+	$(BIN)/sqlfluff lint transform
 
 format: setup
 	$(BIN)/ruff format src tests bench
