@@ -113,7 +113,9 @@ def build_dbt_definitions(settings: Settings) -> dg.Definitions:
     )
     def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, config: DbtConfig):
         apply_dbt_environment(settings)
-        args = ["build", *(["--full-refresh"] if config.full_refresh else [])]
+        # dbt's unit tests (fixtures, no warehouse data) run in the test suite, not here
+        args = ["build", "--exclude-resource-type", "unit_test",
+                *(["--full-refresh"] if config.full_refresh else [])]
         invocation = dbt.cli(args, context=context, raise_on_error=False)
         yield from invocation.stream()
         results_path = Path(invocation.target_path) / "run_results.json"
