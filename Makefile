@@ -55,6 +55,7 @@ bench: setup chromium
 lint: setup
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy
+	$(BIN)/sqlfluff lint transform
 
 format: setup
 	$(BIN)/ruff format src tests bench

@@ -1,4 +1,5 @@
-"""The dbt project parses, and its BigQuery target compiles offline."""
+"""The dbt project parses, its unit tests pass on DuckDB, and its BigQuery target compiles
+offline."""
 
 from __future__ import annotations
 
@@ -55,6 +56,45 @@ def test_dbt_parse_documents_every_model_and_column(dbt_env: dict[str, str]) -> 
     singular = [n["name"] for n in nodes if n["resource_type"] == "test"
                 and n["name"].startswith("assert_")]
     assert len(singular) >= 4
+
+
+#: the unit tests in the models' YAML (``unit_tests:``); at least this many must pass
+UNIT_TESTS = 8
+
+
+def create_empty_raw_tables(warehouse: Path) -> None:
+    """The raw layer dlt loads, empty: the source database's tables and columns."""
+    import duckdb
+    from sqlalchemy.dialects import postgresql
+
+    from oaken.db.models import Base
+
+    with duckdb.connect(str(warehouse)) as connection:
+        connection.execute("create schema raw")
+        for table in Base.metadata.sorted_tables:
+            columns = ", ".join(f'"{c.name}" {c.type.compile(dialect=postgresql.dialect())}'
+                                for c in table.columns)
+            connection.execute(f'create table raw."{table.name}" ({columns})')
+
+
+def test_dbt_unit_tests_pass_on_duckdb(dbt_env: dict[str, str], tmp_path) -> None:
+    """dbt reads the column types of a unit test's inputs (and of `this`) from the
+    warehouse, so every model is built empty first (`--empty`) over empty raw tables;
+    production builds leave unit tests out (src/oaken/orchestration/dbt.py)."""
+    warehouse = tmp_path / "unit.duckdb"
+    create_empty_raw_tables(warehouse)
+    env = {**dbt_env, "OAKEN_WAREHOUSE_PATH": str(warehouse)}
+    target = tmp_path / "target_unit"
+    built = dbt(["build", "--empty", "--exclude-resource-type", "unit_test",
+                 "--exclude-resource-type", "test", "--target-path", str(target)], env)
+    assert built.returncode == 0, built.stdout[-3000:] + built.stderr[-2000:]
+    done = dbt(["test", "--select", "test_type:unit", "--target-path", str(target)], env)
+    assert done.returncode == 0, done.stdout[-5000:] + done.stderr[-2000:]
+    results = json.loads((target / "run_results.json").read_text())["results"]
+    statuses = {r["unique_id"]: r["status"] for r in results
+                if r["unique_id"].startswith("unit_test.")}
+    assert set(statuses.values()) == {"pass"}, statuses
+    assert len(statuses) >= UNIT_TESTS, sorted(statuses)
 
 
 def test_dbt_bigquery_target_compiles_offline(dbt_env: dict[str, str], tmp_path) -> None:

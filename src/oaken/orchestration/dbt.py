@@ -115,7 +115,8 @@ def build_dbt_definitions(settings: Settings) -> dg.Definitions:
         ),
     )
     def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, config: DbtConfig):
-        args = ["build", *dbt_arguments(settings),
+        # dbt's unit tests (fixtures, no warehouse data) run in the test suite, not here
+        args = ["build", "--exclude-resource-type", "unit_test", *dbt_arguments(settings),
                 *(["--full-refresh"] if config.full_refresh else [])]
         invocation = dbt.cli(args, context=context, raise_on_error=False)
         yield from invocation.stream()

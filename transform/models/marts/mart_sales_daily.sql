@@ -30,8 +30,8 @@ daily as (
 calendar as (
     select dim_date.*
     from dim_date
-    where dim_date.date_day between (select min(sale_date) from daily)
-        and (select max(sale_date) from daily)
+    where dim_date.date_day between (select min(daily.sale_date) from daily)
+        and (select max(daily.sale_date) from daily)
 ),
 
 final as (

@@ -30,7 +30,7 @@ per_category as (
 ranked as (
     select
         per_category.*,
-        row_number() over (order by per_category.sale_dollars desc, per_category.category_id)
+        row_number() over (order by per_category.sale_dollars desc, per_category.category_id asc)
             as sales_rank,
         {{ ratio('per_category.sale_dollars', 'sum(per_category.sale_dollars) over ()', 6) }}
             as share_of_sales

@@ -30,7 +30,7 @@ per_item as (
 ranked as (
     select
         per_item.*,
-        row_number() over (order by per_item.sale_dollars desc, per_item.item_id)
+        row_number() over (order by per_item.sale_dollars desc, per_item.item_id asc)
             as sales_rank,
         {{ ratio('per_item.sale_dollars', 'sum(per_item.sale_dollars) over ()', 6) }}
             as share_of_sales

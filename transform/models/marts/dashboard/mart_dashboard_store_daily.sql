@@ -37,7 +37,9 @@ final as (
                        "cast(store_id as " ~ dbt.type_string() ~ ")"]) }} as store_day_id,
         per_store_day.*
     from per_store_day
-    {% if target.type != 'bigquery' %}order by sale_date, store_id{% endif %}
+    {% if target.type != 'bigquery' -%}
+    order by per_store_day.sale_date, per_store_day.store_id
+    {%- endif %}
 )
 
 select * from final
