@@ -9,7 +9,7 @@ prints one line.
     ├── JournalFull              the API's journal holds its maximum (oaken.api.journal)
     └── AnalyticsError           extract/load, dbt, forecasts or retention failed
         ├── WarehouseError       the warehouse is missing, unreachable or misconfigured
-        │   ├── WarehouseMissing no warehouse file, or no dashboard marts in it
+        │   ├── WarehouseMissing no warehouse file, or a table asked for is not in it
         │   ├── WarehouseEmpty   the marts exist but hold no sales
         │   └── WarehouseBusy    DuckDB: another process holds the write lock
         ├── TransformError       dbt parse/build failed (names the failing nodes)
