@@ -268,6 +268,12 @@ def test_analytics_incremental_moves_only_new_and_changed_rows(built: Built) -> 
     assert run_el(built.settings).total == 0
 
 
+def test_dbt_runs_keep_their_artifacts_under_oaken_home(built: Built) -> None:
+    """Every dbt run of the job writes into $OAKEN_HOME/dbt/target, never the project."""
+    runs = list((built.home / "dbt" / "target").glob("oaken_dbt-*/run_results.json"))
+    assert runs
+
+
 def test_ledger_key_tests_check_rows_newer_than_the_last_build(built: Built) -> None:
     """The scoped key tests (unique_changed, relationships_changed) catch a new raw row
     that repeats an old key or has no parent, while skipping rows already tested."""

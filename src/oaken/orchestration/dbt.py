@@ -11,6 +11,7 @@ a fresh folder under it, and the latest ``run_results.json`` is copied to
 import json
 import shutil
 import subprocess
+import uuid
 from collections import Counter
 from collections.abc import Mapping
 from pathlib import Path
@@ -118,7 +119,11 @@ def build_dbt_definitions(settings: Settings) -> dg.Definitions:
         # dbt's unit tests (fixtures, no warehouse data) run in the test suite, not here
         args = ["build", "--exclude-resource-type", "unit_test", *dbt_arguments(settings),
                 *(["--full-refresh"] if config.full_refresh else [])]
-        invocation = dbt.cli(args, context=context, raise_on_error=False)
+        # each run's artifacts in a folder of its own under $OAKEN_HOME/dbt/target (dagster-dbt
+        # would otherwise put them under the project, or where DBT_TARGET_PATH says)
+        run = f"{DBT_OP}-{context.run.run_id[:7]}-{uuid.uuid4().hex[:7]}"
+        invocation = dbt.cli(args, context=context, raise_on_error=False,
+                             target_path=Path(project.target_path) / run)
         yield from invocation.stream()
         results_path = Path(invocation.target_path) / "run_results.json"
         if results_path.exists():
