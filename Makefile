@@ -36,7 +36,7 @@ $(BQEMU_VENV)/.installed: tests/bqemulator/requirements.txt
 demo: setup
 	$(BIN)/oaken demo
 
-# the whole suite (about 20 minutes here), then the 15 slowest tests
+# the whole suite (about 35 minutes here), then the 15 slowest tests
 test: setup bqemulator chromium
 	$(BIN)/python -m pytest --durations=15
 
