@@ -15,6 +15,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy.dialects import postgresql
+
 from oaken.errors import WarehouseBusy, WarehouseError, WarehouseMissing
 from oaken.warehouse.adapter import RUN_ANALYTICS, Params, Warehouse, first_line
 from oaken.warehouse.config import WarehouseConfig, duckdb_config
@@ -130,6 +132,5 @@ class DuckDBWarehouse(Warehouse):
                                  f"{first_line(problem)}") from None
 
 
-def _quoted(identifier: str) -> str:
-    """A DuckDB identifier in double quotes, embedded quotes doubled."""
-    return '"' + identifier.replace('"', '""') + '"'
+#: DuckDB quotes identifiers as PostgreSQL does: SQLAlchemy's quoting for that dialect
+_quoted = postgresql.dialect().identifier_preparer.quote_identifier
