@@ -72,7 +72,7 @@ def dbt_variables(settings: Settings) -> dict[str, str]:
     else:
         from oaken.warehouse import bigquery
 
-        values.update(bigquery.dbt_environment(config))
+        values.update(bigquery.dbt_profile_values(config))
     return {name.lower(): value for name, value in values.items()}
 
 

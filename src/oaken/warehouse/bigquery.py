@@ -170,8 +170,9 @@ def dlt_config(config: WarehouseConfig) -> dict[str, object]:
     return {"normalize.data_writer.disable_compression": bool(config.endpoint)}
 
 
-def dbt_environment(config: WarehouseConfig) -> dict[str, str]:
-    """The variables ``transform/profiles.yml`` reads for the ``bigquery`` target."""
+def dbt_profile_values(config: WarehouseConfig) -> dict[str, str]:
+    """What ``transform/profiles.yml`` reads for the ``bigquery`` target, by the upper-case
+    names of its environment fallbacks (passed to dbt as ``--vars``)."""
     env = {
         "OAKEN_BQ_PROJECT": config.project or "",
         "OAKEN_BQ_DATASET": config.dataset,
