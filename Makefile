@@ -36,9 +36,11 @@ $(BQEMU_VENV)/.installed: tests/bqemulator/requirements.txt
 demo: setup
 	$(BIN)/oaken demo
 
-# the whole suite (about 35 minutes here), then the 15 slowest tests
+# the whole suite, then the 15 slowest tests; two pytest-xdist workers, a test file each
+# at a time (module-scoped warehouses and brokers are built once per file)
+PYTEST_WORKERS ?= 2
 test: setup bqemulator chromium
-	$(BIN)/python -m pytest --durations=15
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile --durations=15
 
 # the unit tests alone: no server, broker or warehouse (about a minute)
 test-fast: setup
