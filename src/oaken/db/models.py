@@ -8,6 +8,9 @@ table carries ``updated_at`` so extract/load can move only new or changed rows.
 ``sales.published`` and ``shipments.published`` are the outbox flags: a row is
 written unpublished in the worker's batch transaction and flagged once its downstream
 event is acknowledged by the broker, so a crash in between is repaired on redelivery.
+Keys (ids, codes, and the columns pointing at them) are :class:`~oaken.db.keys.Key`:
+compared exactly, byte for byte, on every database (a binary NO PAD collation on
+MariaDB/MySQL); names and descriptions keep the server's default collation.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import mysql
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from oaken.db.keys import Key
 from oaken.db.money import Money
 
 #: naive UTC; microseconds on MySQL/MariaDB too (their DATETIME keeps whole seconds)
@@ -115,8 +119,8 @@ class Sale(Base):
     """One sale line, exactly as sold (price, pack and volume at the time of sale)."""
 
     __tablename__ = "sales"
-    invoice_line_id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    invoice_id: Mapped[str] = mapped_column(String(64))
+    invoice_line_id: Mapped[str] = mapped_column(Key(64), primary_key=True)
+    invoice_id: Mapped[str] = mapped_column(Key(64))
     sale_date: Mapped[date] = mapped_column(Date, index=True)
     store_id: Mapped[int] = mapped_column(ForeignKey("stores.store_id"))
     item_id: Mapped[int] = mapped_column(ForeignKey("products.item_id"))
@@ -150,7 +154,7 @@ class Shipment(Base):
 
 class Account(Base):
     __tablename__ = "accounts"
-    account_code: Mapped[str] = mapped_column(String(8), primary_key=True)
+    account_code: Mapped[str] = mapped_column(Key(8), primary_key=True)
     account_name: Mapped[str] = mapped_column(Text)
     account_type: Mapped[str] = mapped_column(String(16))
     updated_at: Mapped[datetime] = mapped_column(Timestamp, index=True)
@@ -160,10 +164,10 @@ class JournalEntry(Base):
     """One balanced business event; the id is derived from it (``sale:<line>``, ``ship:<line>``)."""
 
     __tablename__ = "journal_entries"
-    entry_id: Mapped[str] = mapped_column(String(80), primary_key=True)
+    entry_id: Mapped[str] = mapped_column(Key(80), primary_key=True)
     entry_date: Mapped[date] = mapped_column(Date)
     source: Mapped[str] = mapped_column(String(16))
-    invoice_line_id: Mapped[str] = mapped_column(String(64), index=True)
+    invoice_line_id: Mapped[str] = mapped_column(Key(64), index=True)
     memo: Mapped[str | None] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(Timestamp, index=True)
 
