@@ -10,7 +10,7 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import func, select, text
+from sqlalchemy import func, inspect, select, text
 
 from oaken.db import models
 from oaken.db.engine import make_engine
@@ -303,3 +303,33 @@ def test_downgrade_from_0003_restores_the_default_collation(url_at_0001: str) ->
         assert all(collations[column] != binary for column in _key_columns())
     migrate(url_at_0001)
     test_keys_compare_exactly_on_every_database(url_at_0001)
+
+
+def test_0003_interrupted_half_way_finishes_when_run_again(mariadb_url: str) -> None:
+    """MariaDB commits each ALTER on its own: a run stopped after dropping a foreign key
+    and altering one column (but before recording the revision) is run again whole."""
+    _to_revision(mariadb_url, "0002")
+    engine = make_engine(mariadb_url)
+    with engine.begin() as connection:
+        connection.execute(text(
+            "ALTER TABLE shipments DROP FOREIGN KEY fk_shipments_invoice_line_id_sales"))
+        connection.execute(text(
+            "ALTER TABLE journal_lines DROP FOREIGN KEY fk_journal_lines_account_code_accounts"))
+        connection.execute(text(  # the collation named as 0003 names it on MariaDB
+            "ALTER TABLE accounts MODIFY account_code VARCHAR(8) COLLATE utf8mb4_nopad_bin "
+            "NOT NULL"))
+    engine.dispose()
+    migrate(mariadb_url)
+    collations, binary = _text_collations(mariadb_url)
+    assert {column: collations[column] for column in _key_columns()} == dict.fromkeys(
+        _key_columns(), binary)
+    engine = make_engine(mariadb_url)
+    keys = {table: {key["name"] for key in inspect(engine).get_foreign_keys(table)}
+            for table in ("shipments", "journal_lines")}
+    engine.dispose()
+    assert keys == {
+        "shipments": {"fk_shipments_invoice_line_id_sales"},
+        "journal_lines": {"fk_journal_lines_entry_id_journal_entries",
+                          "fk_journal_lines_account_code_accounts"},
+    }
+    test_keys_compare_exactly_on_every_database(mariadb_url)

@@ -18,6 +18,7 @@ SQLite and PostgreSQL already compare exactly: nothing happens there.
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import mysql
 
@@ -62,8 +63,13 @@ def downgrade() -> None:
 
 
 def _alter_keys(collation: str | None) -> None:
+    """Each step is one DDL statement, which MariaDB/MySQL commit on their own: a run
+    interrupted half-way is run again from the start (a foreign key already dropped is
+    not dropped twice; altering a column to the collation it has changes nothing)."""
+    inspector = sa.inspect(op.get_bind())
     for name, table, _, _, _ in FOREIGN_KEYS:
-        op.drop_constraint(name, table, type_="foreignkey")
+        if name in {key["name"] for key in inspector.get_foreign_keys(table)}:
+            op.drop_constraint(name, table, type_="foreignkey")
     for table, columns in KEYS.items():
         for column, length, nullable in columns:
             op.alter_column(table, column, type_=mysql.VARCHAR(length, collation=collation),
