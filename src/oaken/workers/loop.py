@@ -208,7 +208,8 @@ class Worker:
         for part in found.results:
             output.events.extend(part.events)
             output.dead.extend(part.dead)
-            output.publish_table = output.publish_table or part.publish_table
+            if output.publish_table is None:
+                output.publish_table = part.publish_table
             output.publish_keys.extend(part.publish_keys)
         if found.offenders:
             for message, reason in found.offenders:

@@ -56,8 +56,8 @@ def database_away(problem: DBAPIError) -> bool:
         return state is None or state[:2] in _PG_AWAY_CLASSES
     if dialect == "mysql":
         errno = _mysql_errno(problem)
-        # 2000 and above are the client's own errors: lost connection, cannot connect
-        return errno is None or errno >= 2000 or errno in _MYSQL_AWAY
+        # 2000-2999 are the client's own errors: lost connection, cannot connect
+        return errno is None or 2000 <= errno < 3000 or errno in _MYSQL_AWAY
     return True  # SQLite: locked, busy, I/O errors
 
 
