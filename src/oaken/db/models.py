@@ -19,15 +19,18 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     CheckConstraint,
     Date,
     DateTime,
     ForeignKey,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
+    UniqueConstraint,
 )
 from sqlalchemy.dialects import mysql
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -189,6 +192,44 @@ class JournalLine(Base):
     updated_at: Mapped[datetime] = mapped_column(Timestamp, index=True)
 
 
+#: a Kafka message's bytes (up to the broker's limit; BLOB stops at 64 KiB on MariaDB/MySQL)
+Bytes = LargeBinary().with_variant(mysql.LONGBLOB(), "mysql", "mariadb")
+DEAD_LETTER_STATUSES = ("open", "replayed", "discarded")
+
+
+class DeadLetter(Base):
+    """A message a worker could not take: its bytes, where it came from, and why.
+
+    Written in the transaction of the batch that refused it. ``(cluster_id, source_topic,
+    source_partition, source_offset, stage)`` names one delivery: the embedded broker
+    starts again from offset 0 with a new cluster id after a restart, and the same
+    message of ``sales.recorded`` can be refused by shipping and by accounting.
+    """
+
+    __tablename__ = "dead_letters"
+    __table_args__ = (
+        UniqueConstraint("cluster_id", "source_topic", "source_partition", "source_offset",
+                         "stage", name="uq_dead_letters_delivery"),
+        CheckConstraint("status IN ('open', 'replayed', 'discarded')", name="status"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    reason: Mapped[str] = mapped_column(String(1000))
+    payload: Mapped[bytes] = mapped_column(Bytes)
+    message_key: Mapped[bytes | None] = mapped_column(LargeBinary())
+    source_topic: Mapped[str] = mapped_column(String(249))
+    source_partition: Mapped[int] = mapped_column(Integer)
+    source_offset: Mapped[int] = mapped_column(BigInteger)
+    cluster_id: Mapped[str] = mapped_column(String(64))
+    stage: Mapped[str] = mapped_column(String(16))
+    sent_by: Mapped[str | None] = mapped_column(Text)
+    first_seen: Mapped[datetime] = mapped_column(Timestamp)
+    status: Mapped[str] = mapped_column(String(16), index=True, default="open")
+    status_changed_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    status_changed_by: Mapped[str | None] = mapped_column(Text)
+    discard_reason: Mapped[str | None] = mapped_column(String(1000))
+    updated_at: Mapped[datetime] = mapped_column(Timestamp, index=True)
+
+
 def _table(model: type[Base]) -> Table:
     """The mapped class's Core table, typed as one (``__table__`` is a ``FromClause``)."""
     table = model.__table__
@@ -207,3 +248,4 @@ shipments = _table(Shipment)
 accounts = _table(Account)
 journal_entries = _table(JournalEntry)
 journal_lines = _table(JournalLine)
+dead_letters = _table(DeadLetter)
