@@ -305,6 +305,8 @@ def dlq_replay(
     ids: Annotated[list[int] | None, typer.Option("--id", help="a letter to replay "
                                                    "(repeatable); default: every open one")]
     = None,
+    timeout: Annotated[float, typer.Option(help="seconds the broker has to acknowledge "
+                                           "them")] = 30.0,
 ) -> None:
     """Re-submit open dead letters to their source topic (after a fix upstream or in the
     code). A letter is marked replayed once the broker acknowledged it; one the broker
@@ -315,7 +317,7 @@ def dlq_replay(
     config = settings()
     engine = _database()
     wait_until_ready(config, timeout=5)
-    outcome = replay_letters(config, engine, ids=ids or None)
+    outcome = replay_letters(config, engine, ids=ids or None, timeout=timeout)
     err.print(f"replayed {len(outcome.replayed)} dead letters")
     if outcome.refused:
         detail = "; ".join(f"{i}: {why}" for i, why in sorted(outcome.refused.items()))

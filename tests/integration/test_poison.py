@@ -141,3 +141,30 @@ def test_a_poison_record_in_each_stage_is_dead_lettered_and_the_rest_recorded(
         assert "processed" in logs[stage].read_text().splitlines()[-1]
     assert "dead-lettered: database refused" in logs["orders"].read_text()
 
+
+def test_a_redelivered_batch_adds_no_second_letter(settings, running) -> None:
+    """The orders worker writes a batch with a contract error and a refused record, then
+    dies before publishing and committing: its letters are already rows; the redelivered
+    batch writes none twice, and the rest is absorbed."""
+    from oaken.workers.loop import Worker
+
+    refuse_closed_store(running.engine)
+    records = [*(sale(n) for n in range(30)), sale(100, StoreNumber=CLOSED_STORE),
+               sale(101, BottlesSold=0)]
+    produce_all(settings, Topics(settings.topic_prefix).sales_raw,
+                [orjson.dumps(record) for record in records])
+    crashing = Worker("orders", settings, running.engine)
+    batch: list = []
+    wait_until(lambda: batch.extend(
+        m for m in crashing.consumer.consume(100, 0.5) if m.error() is None
+    ) or len(batch) >= len(records), timeout=30)
+    output = crashing._write(batch)  # committed to the database, never published
+    crashing.consumer.close()  # no offsets committed: the batch will be redelivered
+    assert len(output.dead) == 2 and len(output.events) == 30
+    first = {(x.reason, x.offset) for x in list_letters(running.engine)}
+    assert len(first) == 2 and counts(running.engine)["sales"] == 30
+
+    [worker] = running.start("orders")
+    wait_until(lambda: worker.processed >= len(records), timeout=60)
+    assert {(x.reason, x.offset) for x in list_letters(running.engine, status="all")} == first
+    assert counts(running.engine)["sales"] == 30

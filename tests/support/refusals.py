@@ -36,7 +36,5 @@ def drop_rule(engine: Engine) -> None:
     with engine.begin() as connection:
         if engine.dialect.name == "sqlite":
             connection.execute(text(f"DROP TRIGGER {RULE}"))
-        elif engine.dialect.name == "postgresql":
-            connection.execute(text(f"ALTER TABLE sales DROP CONSTRAINT {RULE}"))
         else:
-            connection.execute(text(f"ALTER TABLE sales DROP CHECK {RULE}"))
+            connection.execute(text(f"ALTER TABLE sales DROP CONSTRAINT {RULE}"))

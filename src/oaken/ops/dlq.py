@@ -167,7 +167,9 @@ def replay_letters(settings: Settings, engine: Engine, *, ids: Sequence[int] | N
             reports[letter_id] = None if error is None else error.str()
         return report
 
-    producer = Producer(producer_config(settings))
+    # a message not acknowledged by then fails with a delivery report, so none is left
+    # queued, to arrive later, once the letter was reported as still open
+    producer = Producer(producer_config(settings, **{"message.timeout.ms": int(timeout * 1000)}))
     for letter in letters:
         headers = [("dead_letter_id", str(letter.id).encode())]
         if letter.sent_by is not None:
@@ -177,7 +179,7 @@ def replay_letters(settings: Settings, engine: Engine, *, ids: Sequence[int] | N
                     headers=headers, on_delivery=delivered(letter.id))
         except KafkaException as problem:
             reports[letter.id] = problem.args[0].str()
-    producer.flush(timeout)
+    producer.flush(timeout + 10)
     for letter in letters:
         if letter.id not in reports:
             outcome.refused[letter.id] = f"not acknowledged within {timeout:.0f}s"

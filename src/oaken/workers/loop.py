@@ -54,7 +54,7 @@ from oaken.errors import BrokerError
 from oaken.settings import Settings
 from oaken.workers import presence
 from oaken.workers.bisect import Refused, bisect
-from oaken.workers.letters import write_letters
+from oaken.workers.letters import SENT_BY, header, write_letters
 from oaken.workers.refusals import database_away, refusal_reason
 from oaken.workers.stages import STAGES, Output, Stage, group_id
 
@@ -282,9 +282,10 @@ class Worker:
             raise Stopping
 
     def _publish(self, output: Output) -> None:
-        """Produce the batch's events and dead letters and wait until the broker has
-        acknowledged every one; a message it refused or that timed out (the broker is
-        away) is produced again, for as long as it takes."""
+        """Produce the batch's events and dead letters (``sales.dlq``, a feed for other
+        consumers: the letters themselves are already rows of ``dead_letters``) and wait
+        until the broker has acknowledged every one; a message it refused or that timed
+        out (the broker is away) is produced again, for as long as it takes."""
         pending: list[Produced] = [
             (topic, key, value, None) for topic, key, value in output.events
         ]
@@ -297,7 +298,11 @@ class Worker:
                 ("source_offset", str(message.offset()).encode()),
                 ("stage", self.stage.name.encode()),
                 ("failed_at", failed_at.encode()),
+                ("cluster_id", self.cluster.encode()),
             ]
+            sent_by = header(message, SENT_BY)
+            if sent_by is not None:
+                headers.append((SENT_BY, sent_by.encode()))
             pending.append((self.topics.sales_dlq, message.key(), message.value() or b"",
                             headers))
         delay = 0.5
