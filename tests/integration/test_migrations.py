@@ -233,6 +233,7 @@ def test_the_key_columns_are_the_ids_codes_and_columns_pointing_at_them() -> Non
         ("shipments", "invoice_line_id"), ("accounts", "account_code"),
         ("journal_entries", "entry_id"), ("journal_entries", "invoice_line_id"),
         ("journal_lines", "entry_id"), ("journal_lines", "account_code"),
+        ("dead_letters", "source_topic"), ("dead_letters", "cluster_id"),
     }
 
 
@@ -300,7 +301,9 @@ def test_downgrade_from_0003_restores_the_default_collation(url_at_0001: str) ->
     _to_revision(url_at_0001, "0002")
     if url_at_0001.startswith("mysql"):
         collations, binary = _text_collations(url_at_0001)
-        assert all(collations[column] != binary for column in _key_columns())
+        altered = _key_columns() - {column for column in _key_columns()
+                                    if column[0] == "dead_letters"}  # dropped at 0002
+        assert all(collations[column] != binary for column in altered)
     migrate(url_at_0001)
     test_keys_compare_exactly_on_every_database(url_at_0001)
 

@@ -1,14 +1,15 @@
 """dead letters in the source of truth
 
 Revision ID: 0004
-Revises: 0002
+Revises: 0003
 Create Date: 2026-12-04
 
 Dead letters lived only on the ``sales.dlq`` topic, which the embedded broker keeps in
 memory: a broker restart lost them. ``dead_letters`` keeps each one with its bytes, its
 reason, where it came from and what became of it (open, replayed, discarded). The
 delivery it came from is unique per cluster id, so a batch delivered again does not
-write its letters twice.
+write its letters twice. Topic names and cluster ids are case-sensitive: they are keys
+(:class:`oaken.db.keys.Key`, compared exactly on every database).
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import mysql
+
+from oaken.db.keys import Key
 
 TIMESTAMP = sa.DateTime().with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")
 BYTES = sa.LargeBinary().with_variant(mysql.LONGBLOB(), "mysql", "mariadb")
@@ -33,10 +36,10 @@ def upgrade() -> None:
         sa.Column('reason', sa.String(length=1000), nullable=False),
         sa.Column('payload', BYTES, nullable=False),
         sa.Column('message_key', sa.LargeBinary(), nullable=True),
-        sa.Column('source_topic', sa.String(length=249), nullable=False),
+        sa.Column('source_topic', Key(249), nullable=False),
         sa.Column('source_partition', sa.Integer(), nullable=False),
         sa.Column('source_offset', sa.BigInteger(), nullable=False),
-        sa.Column('cluster_id', sa.String(length=64), nullable=False),
+        sa.Column('cluster_id', Key(64), nullable=False),
         sa.Column('stage', sa.String(length=16), nullable=False),
         sa.Column('sent_by', sa.String(length=255), nullable=True),
         sa.Column('first_seen', TIMESTAMP, nullable=False),
