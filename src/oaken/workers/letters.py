@@ -22,7 +22,7 @@ from oaken.db.writes import insert_ignore
 SENT_BY = "sent_by"
 MAX_REASON = 1000
 MAX_TEXT = 255
-
+MAX_KEY = 65535  # BLOB on MariaDB/MySQL
 
 def clean(text: str, limit: int) -> str:
     """Text every database stores: no NUL or other control characters, at most
@@ -53,7 +53,7 @@ def letter_rows(
         rows.append({
             "reason": clean(reason, MAX_REASON),
             "payload": message.value() or b"",
-            "message_key": None if key is None else key[:MAX_TEXT],
+            "message_key": None if key is None else key[:MAX_KEY],
             "source_topic": message.topic() or "",
             "source_partition": message.partition(),
             "source_offset": message.offset(),
