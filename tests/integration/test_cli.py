@@ -119,7 +119,8 @@ def test_errors_are_one_line_without_a_traceback(tmp_path) -> None:
 
 @pytest.mark.parametrize("command", [[], ["up"], ["demo"], ["worker"], ["api"], ["replay"],
                                      ["generate"], ["import"], ["status"], ["dlq"],
-                                     ["dlq", "list"], ["dlq", "replay"]])
+                                     ["dlq", "list"], ["dlq", "replay"],
+                                     ["dlq", "discard"]])
 def test_every_command_explains_itself(command: list[str]) -> None:
     result = runner.invoke(app, [*command, "--help"])
     assert result.exit_code == 0

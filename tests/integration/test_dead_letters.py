@@ -32,8 +32,13 @@ STAGES = ("orders", "shipping", "accounting")
 
 def oaken(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
     """The real command, in a process of its own (exit status and stderr as a user sees)."""
-    return subprocess.run([sys.executable, "-m", "oaken", *args], env=worker_env(settings),
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "oaken", *args],
+        env=worker_env(settings),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def listed(settings: Settings, status: str = "open") -> list[dict]:
@@ -43,9 +48,15 @@ def listed(settings: Settings, status: str = "open") -> list[dict]:
 
 
 def test_dead_letters_survive_the_broker_and_are_replayed_after_a_fix_or_discarded(
-        database_url, tmp_path) -> None:
-    settings = Settings(home=tmp_path, broker_port=free_port(), partitions=2,
-                        database_url=database_url, broker_recycle_mb=1)
+    database_url, tmp_path
+) -> None:
+    settings = Settings(
+        home=tmp_path,
+        broker_port=free_port(),
+        partitions=2,
+        database_url=database_url,
+        broker_recycle_mb=1,
+    )
     stack = Stack(settings, services={stage: ["worker", stage] for stage in STAGES})
     stack.start()
     engine = make_engine(database_url)
@@ -90,8 +101,14 @@ def test_dead_letters_survive_the_broker_and_are_replayed_after_a_fix_or_discard
 
         def in_ledger() -> bool:
             with engine.connect() as connection:
-                return connection.execute(select(models.journal_entries.c.entry_id).where(
-                    models.journal_entries.c.entry_id == f"sale:{line}")).first() is not None
+                return (
+                    connection.execute(
+                        select(models.journal_entries.c.entry_id).where(
+                            models.journal_entries.c.entry_id == f"sale:{line}"
+                        )
+                    ).first()
+                    is not None
+                )
 
         wait_until(in_ledger, timeout=90)
         replayed = listed(settings, "replayed")
@@ -103,8 +120,15 @@ def test_dead_letters_survive_the_broker_and_are_replayed_after_a_fix_or_discard
         assert oaken(settings, "dlq", "discard", f"--id={contract[0]}").returncode != 0
         blank = oaken(settings, "dlq", "discard", f"--id={contract[0]}", "--reason", "  ")
         assert blank.returncode == 1 and "reason" in blank.stderr
-        done = oaken(settings, "dlq", "discard", f"--id={contract[0]}", f"--id={contract[1]}",
-                     "--reason", "test order, never a sale")
+        done = oaken(
+            settings,
+            "dlq",
+            "discard",
+            f"--id={contract[0]}",
+            f"--id={contract[1]}",
+            "--reason",
+            "test order, never a sale",
+        )
         assert done.returncode == 0, done.stderr
         again = oaken(settings, "dlq", "discard", f"--id={contract[0]}", "--reason", "again")
         assert again.returncode == 1 and "discarded" in again.stderr

@@ -27,18 +27,34 @@ STAGES = ("orders", "shipping", "accounting")
 SENT_BY = "import:poison.csv"
 #: the database's code when a journal line's amount does not fit NUMERIC(14, 2) (SQLite:
 #: an integer of hundredths beyond 64 bits, which sqlite3 cannot bind)
-OVERFLOW = {"sqlite": "OverflowError", "postgresql": "SQLSTATE 22003", "mariadb": "1264",
-            "mysql": "1264"}
+OVERFLOW = {
+    "sqlite": "OverflowError",
+    "postgresql": "SQLSTATE 22003",
+    "mariadb": "1264",
+    "mysql": "1264",
+}
 #: a shipment for a sale that is not in ``sales``
-FOREIGN_KEY = {"sqlite": "SQLITE_CONSTRAINT_FOREIGNKEY", "postgresql": "SQLSTATE 23503",
-               "mariadb": "1452", "mysql": "1452"}
+FOREIGN_KEY = {
+    "sqlite": "SQLITE_CONSTRAINT_FOREIGNKEY",
+    "postgresql": "SQLSTATE 23503",
+    "mariadb": "1452",
+    "mysql": "1452",
+}
 #: a journal line with a negative debit (CHECK non_negative)
-CHECK = {"sqlite": "SQLITE_CONSTRAINT_CHECK", "postgresql": "SQLSTATE 23514",
-         "mariadb": "4025", "mysql": "4025"}
+CHECK = {
+    "sqlite": "SQLITE_CONSTRAINT_CHECK",
+    "postgresql": "SQLSTATE 23514",
+    "mariadb": "4025",
+    "mysql": "4025",
+}
 
 
-def produce_all(settings: Settings, topic: str, values: list[bytes],
-                headers: list[tuple[str, bytes]] | None = None) -> None:
+def produce_all(
+    settings: Settings,
+    topic: str,
+    values: list[bytes],
+    headers: list[tuple[str, bytes]] | None = None,
+) -> None:
     producer = Producer(producer_config(settings))
     failures: list[str] = []
 
@@ -47,8 +63,9 @@ def produce_all(settings: Settings, topic: str, values: list[bytes],
             failures.append(error.str())
 
     for index, value in enumerate(values):
-        producer.produce(topic, value=value, key=str(index % 7).encode(), headers=headers,
-                         on_delivery=delivered)
+        producer.produce(
+            topic, value=value, key=str(index % 7).encode(), headers=headers, on_delivery=delivered
+        )
     assert producer.flush(30) == 0 and not failures, failures
 
 
@@ -58,7 +75,8 @@ def ledger(engine: Engine) -> tuple[Decimal, Decimal]:
 
 
 def test_a_poison_record_in_each_stage_is_dead_lettered_and_the_rest_recorded(
-        settings, tmp_path) -> None:
+    settings, tmp_path
+) -> None:
     engine = make_engine(settings.database_url)
     dialect = engine.dialect.name
     topics = Topics(settings.topic_prefix)
@@ -74,15 +92,31 @@ def test_a_poison_record_in_each_stage_is_dead_lettered_and_the_rest_recorded(
     produce_all(settings, topics.sales_raw, payloads, headers=[("sent_by", SENT_BY.encode())])
     # shipping and accounting: a crafted event for a sale that does not exist, with a
     # negative amount (shipping: foreign key; accounting: the ledger's CHECK)
-    ghost = orjson.dumps({"type": "sale.recorded", "invoice_line_id": "GHOST-00001",
-                          "sale_date": "2025-01-06", "store_id": 2001, "sale_dollars": "-5.00",
-                          "bottles_sold": 1, "bottle_cost": None})
+    ghost = orjson.dumps(
+        {
+            "type": "sale.recorded",
+            "invoice_line_id": "GHOST-00001",
+            "sale_date": "2025-01-06",
+            "store_id": 2001,
+            "sale_dollars": "-5.00",
+            "bottles_sold": 1,
+            "bottle_cost": None,
+        }
+    )
     # accounting: a cost of goods (bottles × bottle cost) that does not fit a ledger
     # amount; the contract refuses such a sale at the door, so only a crafted event
     # reaches the ledger with it (shipping: foreign key; accounting: overflow)
-    big = orjson.dumps({"type": "sale.recorded", "invoice_line_id": "BIG-00001",
-                        "sale_date": "2025-01-06", "store_id": 2001, "sale_dollars": "100.00",
-                        "bottles_sold": 2_000_000_000, "bottle_cost": "9999999999.99"})
+    big = orjson.dumps(
+        {
+            "type": "sale.recorded",
+            "invoice_line_id": "BIG-00001",
+            "sale_date": "2025-01-06",
+            "store_id": 2001,
+            "sale_dollars": "100.00",
+            "bottles_sold": 2_000_000_000,
+            "bottle_cost": "9999999999.99",
+        }
+    )
     produce_all(settings, topics.sales_recorded, [ghost, big])
     logs = {stage: tmp_path / f"{stage}.log" for stage in STAGES}
     workers = {stage: spawn_worker(settings, stage, logs[stage]) for stage in STAGES}
@@ -92,9 +126,12 @@ def test_a_poison_record_in_each_stage_is_dead_lettered_and_the_rest_recorded(
         exited = {stage: p.returncode for stage, p in workers.items() if p.poll() is not None}
         assert not exited, f"a worker exited: {exited}"
         found = counts(engine)
-        return (found["sales"] == recorded and found["shipments"] == recorded
-                and found["journal_entries"] == 2 * recorded
-                and len(list_letters(engine)) == 5)
+        return (
+            found["sales"] == recorded
+            and found["shipments"] == recorded
+            and found["journal_entries"] == 2 * recorded
+            and len(list_letters(engine)) == 5
+        )
 
     try:
         wait_until(settled, timeout=120)
@@ -129,8 +166,9 @@ def test_a_poison_record_in_each_stage_is_dead_lettered_and_the_rest_recorded(
     with engine.connect() as connection:
         lines = set(connection.execute(select(models.sales.c.invoice_line_id)).scalars())
         entries = set(connection.execute(select(models.journal_entries.c.entry_id)).scalars())
-        unpublished = connection.execute(text(
-            "SELECT count(*) FROM sales WHERE NOT published")).scalar_one()
+        unpublished = connection.execute(
+            text("SELECT count(*) FROM sales WHERE NOT published")
+        ).scalar_one()
     expected = {str(r["Invoice"]) for r in records if r is not refused_by_orders}
     assert lines == expected
     assert {f"sale:{line}" for line in expected} <= entries
@@ -141,7 +179,6 @@ def test_a_poison_record_in_each_stage_is_dead_lettered_and_the_rest_recorded(
         assert "processed" in logs[stage].read_text().splitlines()[-1]
     assert "dead-lettered: database refused" in logs["orders"].read_text()
 
-
 def test_a_redelivered_batch_adds_no_second_letter(settings, running) -> None:
     """The orders worker writes a batch with a contract error and a refused record, then
     dies before publishing and committing: its letters are already rows; the redelivered
@@ -149,15 +186,25 @@ def test_a_redelivered_batch_adds_no_second_letter(settings, running) -> None:
     from oaken.workers.loop import Worker
 
     refuse_closed_store(running.engine)
-    records = [*(sale(n) for n in range(30)), sale(100, StoreNumber=CLOSED_STORE),
-               sale(101, BottlesSold=0)]
-    produce_all(settings, Topics(settings.topic_prefix).sales_raw,
-                [orjson.dumps(record) for record in records])
+    records = [
+        *(sale(n) for n in range(30)),
+        sale(100, StoreNumber=CLOSED_STORE),
+        sale(101, BottlesSold=0),
+    ]
+    produce_all(
+        settings,
+        Topics(settings.topic_prefix).sales_raw,
+        [orjson.dumps(record) for record in records],
+    )
     crashing = Worker("orders", settings, running.engine)
     batch: list = []
-    wait_until(lambda: batch.extend(
-        m for m in crashing.consumer.consume(100, 0.5) if m.error() is None
-    ) or len(batch) >= len(records), timeout=30)
+    wait_until(
+        lambda: (
+            batch.extend(m for m in crashing.consumer.consume(100, 0.5) if m.error() is None)
+            or len(batch) >= len(records)
+        ),
+        timeout=30,
+    )
     output = crashing._write(batch)  # committed to the database, never published
     crashing.consumer.close()  # no offsets committed: the batch will be redelivered
     assert len(output.dead) == 2 and len(output.events) == 30

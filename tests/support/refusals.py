@@ -16,20 +16,28 @@ CLOSED_STORE = 9999
 RULE = "ck_sales_store_open"
 
 #: the database's code for the refusal, as it appears in a dead letter's reason
-REFUSAL_CODE = {"sqlite": "SQLITE_CONSTRAINT_TRIGGER", "postgresql": "SQLSTATE 23514",
-                "mysql": "4025", "mariadb": "4025"}
+REFUSAL_CODE = {
+    "sqlite": "SQLITE_CONSTRAINT_TRIGGER",
+    "postgresql": "SQLSTATE 23514",
+    "mysql": "4025",
+    "mariadb": "4025",
+}
 
 
 def refuse_closed_store(engine: Engine) -> None:
     with engine.begin() as connection:
         if engine.dialect.name == "sqlite":
-            connection.execute(text(
-                f"CREATE TRIGGER {RULE} BEFORE INSERT ON sales "
-                f"WHEN NEW.store_id = {CLOSED_STORE} "
-                f"BEGIN SELECT RAISE(ABORT, 'store {CLOSED_STORE} is closed'); END"))
+            connection.execute(
+                text(
+                    f"CREATE TRIGGER {RULE} BEFORE INSERT ON sales "
+                    f"WHEN NEW.store_id = {CLOSED_STORE} "
+                    f"BEGIN SELECT RAISE(ABORT, 'store {CLOSED_STORE} is closed'); END"
+                )
+            )
         else:
-            connection.execute(text(
-                f"ALTER TABLE sales ADD CONSTRAINT {RULE} CHECK (store_id <> {CLOSED_STORE})"))
+            connection.execute(
+                text(f"ALTER TABLE sales ADD CONSTRAINT {RULE} CHECK (store_id <> {CLOSED_STORE})")
+            )
 
 
 def drop_rule(engine: Engine) -> None:

@@ -57,13 +57,23 @@ class DeadLetter:
 
     @classmethod
     def of(cls, row: Row) -> DeadLetter:
-        return cls(id=row.id, status=row.status, reason=row.reason,
-                   source_topic=row.source_topic, partition=row.source_partition,
-                   offset=row.source_offset, cluster_id=row.cluster_id, stage=row.stage,
-                   sent_by=row.sent_by, payload=bytes(row.payload),
-                   key=None if row.message_key is None else bytes(row.message_key),
-                   first_seen=row.first_seen, status_changed_at=row.status_changed_at,
-                   status_changed_by=row.status_changed_by, discard_reason=row.discard_reason)
+        return cls(
+            id=row.id,
+            status=row.status,
+            reason=row.reason,
+            source_topic=row.source_topic,
+            partition=row.source_partition,
+            offset=row.source_offset,
+            cluster_id=row.cluster_id,
+            stage=row.stage,
+            sent_by=row.sent_by,
+            payload=bytes(row.payload),
+            key=None if row.message_key is None else bytes(row.message_key),
+            first_seen=row.first_seen,
+            status_changed_at=row.status_changed_at,
+            status_changed_by=row.status_changed_by,
+            discard_reason=row.discard_reason,
+        )
 
     def as_json(self) -> dict[str, object]:
         def when(value: datetime | None) -> str | None:
@@ -97,8 +107,9 @@ def operator() -> str:
     return clean(f"{user}@{socket.gethostname()}", MAX_TEXT)
 
 
-def list_letters(engine: Engine, *, status: Status = "open",
-                 ids: Sequence[int] | None = None) -> list[DeadLetter]:
+def list_letters(
+    engine: Engine, *, status: Status = "open", ids: Sequence[int] | None = None
+) -> list[DeadLetter]:
     """The letters with ``status`` (or every one), oldest first."""
     query = select(letters_table).order_by(letters_table.c.id)
     if status != "all":
@@ -127,8 +138,9 @@ def _open_by_id(engine: Engine, ids: Sequence[int]) -> list[DeadLetter]:
     return [found[i] for i in ids]
 
 
-def _close(engine: Engine, ids: Sequence[int], status: str, by: str,
-           discard_reason: str | None = None) -> int:
+def _close(
+    engine: Engine, ids: Sequence[int], status: str, by: str, discard_reason: str | None = None
+) -> int:
     """Mark open letters ``status``; returns how many were still open."""
     if not ids:
         return 0
@@ -137,8 +149,14 @@ def _close(engine: Engine, ids: Sequence[int], status: str, by: str,
         result = connection.execute(
             update(letters_table)
             .where(letters_table.c.id.in_(list(ids)), letters_table.c.status == "open")
-            .values(status=status, status_changed_at=now, status_changed_by=by,
-                    discard_reason=discard_reason, updated_at=now))
+            .values(
+                status=status,
+                status_changed_at=now,
+                status_changed_by=by,
+                discard_reason=discard_reason,
+                updated_at=now,
+            )
+        )
     return result.rowcount
 
 
@@ -150,8 +168,14 @@ class Replay:
     refused: dict[int, str] = field(default_factory=dict)
 
 
-def replay_letters(settings: Settings, engine: Engine, *, ids: Sequence[int] | None = None,
-                   by: str | None = None, timeout: float = ACK_TIMEOUT) -> Replay:
+def replay_letters(
+    settings: Settings,
+    engine: Engine,
+    *,
+    ids: Sequence[int] | None = None,
+    by: str | None = None,
+    timeout: float = ACK_TIMEOUT,
+) -> Replay:
     """Re-submit open letters (all, or ``ids``) to their source topic with their bytes,
     key and ``sent_by`` header. A letter becomes ``replayed`` only once the broker
     acknowledged it (its delivery report); one it refused, or did not acknowledge within
@@ -165,6 +189,7 @@ def replay_letters(settings: Settings, engine: Engine, *, ids: Sequence[int] | N
     def delivered(letter_id: int):
         def report(error: KafkaError | None, _message: Message) -> None:
             reports[letter_id] = None if error is None else error.str()
+
         return report
 
     # a message not acknowledged by then fails with a delivery report, so none is left
@@ -175,8 +200,14 @@ def replay_letters(settings: Settings, engine: Engine, *, ids: Sequence[int] | N
         if letter.sent_by is not None:
             headers.append((SENT_BY, letter.sent_by.encode()))
         try:
-            produce(producer, letter.source_topic, letter.payload, key=letter.key,
-                    headers=headers, on_delivery=delivered(letter.id))
+            produce(
+                producer,
+                letter.source_topic,
+                letter.payload,
+                key=letter.key,
+                headers=headers,
+                on_delivery=delivered(letter.id),
+            )
         except KafkaException as problem:
             reports[letter.id] = problem.args[0].str()
     producer.flush(timeout + 10)
@@ -191,8 +222,9 @@ def replay_letters(settings: Settings, engine: Engine, *, ids: Sequence[int] | N
     return outcome
 
 
-def discard_letters(engine: Engine, ids: Sequence[int], reason: str, *,
-                    by: str | None = None) -> int:
+def discard_letters(
+    engine: Engine, ids: Sequence[int], reason: str, *, by: str | None = None
+) -> int:
     """Mark open letters discarded, keeping ``reason`` and who did it."""
     if not reason.strip():
         raise DeadLetterError("a discard needs a reason (--reason)")

@@ -22,6 +22,7 @@ from oaken.db.writes import insert_ignore
 SENT_BY = "sent_by"
 MAX_REASON = 1000
 MAX_TEXT = 255
+MAX_KEY = 65535  # BLOB on MariaDB/MySQL
 
 
 def clean(text: str, limit: int) -> str:
@@ -50,27 +51,33 @@ def letter_rows(
     for message, reason in letters:
         sent_by = header(message, SENT_BY)
         key = message.key()
-        rows.append({
-            "reason": clean(reason, MAX_REASON),
-            "payload": message.value() or b"",
-            "message_key": None if key is None else key[:MAX_TEXT],
-            "source_topic": message.topic() or "",
-            "source_partition": message.partition(),
-            "source_offset": message.offset(),
-            "cluster_id": cluster_id,
-            "stage": stage,
-            "sent_by": None if sent_by is None else clean(sent_by, MAX_TEXT),
-            "first_seen": now,
-            "status": "open",
-            "updated_at": now,
-        })
+        rows.append(
+            {
+                "reason": clean(reason, MAX_REASON),
+                "payload": message.value() or b"",
+                "message_key": None if key is None else key[:MAX_KEY],
+                "source_topic": message.topic() or "",
+                "source_partition": message.partition(),
+                "source_offset": message.offset(),
+                "cluster_id": cluster_id,
+                "stage": stage,
+                "sent_by": None if sent_by is None else clean(sent_by, MAX_TEXT),
+                "first_seen": now,
+                "status": "open",
+                "updated_at": now,
+            }
+        )
     return rows
 
 
 def write_letters(
-    connection: Connection, letters: Sequence[tuple[Message, str]], *, stage: str,
+    connection: Connection,
+    letters: Sequence[tuple[Message, str]],
+    *,
+    stage: str,
     cluster_id: str,
 ) -> None:
     """Insert the letters whose delivery has none yet (in the caller's transaction)."""
-    insert_ignore(connection, models.dead_letters,
-                  letter_rows(letters, stage=stage, cluster_id=cluster_id))
+    insert_ignore(
+        connection, models.dead_letters, letter_rows(letters, stage=stage, cluster_id=cluster_id)
+    )

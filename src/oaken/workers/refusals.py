@@ -28,9 +28,33 @@ _PG_AWAY_CLASSES = frozenset({"08", "40", "53", "55", "57", "58"})
 #: MariaDB/MySQL server errors that mean "not now": too many connections, shutdown,
 #: aborted/network errors, lock wait time-out, deadlock, query interrupted, read-only,
 #: connection killed, max statement time, disconnected for inactivity
-_MYSQL_AWAY = frozenset({1040, 1053, 1077, 1152, 1153, 1154, 1155, 1156, 1157, 1158, 1159,
-                         1160, 1161, 1184, 1205, 1213, 1290, 1317, 1836, 1927, 1969, 3024,
-                         4031})
+_MYSQL_AWAY = frozenset(
+    {
+        1040,
+        1053,
+        1077,
+        1152,
+        1153,
+        1154,
+        1155,
+        1156,
+        1157,
+        1158,
+        1159,
+        1160,
+        1161,
+        1184,
+        1205,
+        1213,
+        1290,
+        1317,
+        1836,
+        1927,
+        1969,
+        3024,
+        4031,
+    }
+)
 
 
 def _mysql_errno(problem: DBAPIError) -> int | None:
