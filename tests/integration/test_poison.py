@@ -179,6 +179,7 @@ def test_a_poison_record_in_each_stage_is_dead_lettered_and_the_rest_recorded(
         assert "processed" in logs[stage].read_text().splitlines()[-1]
     assert "dead-lettered: database refused" in logs["orders"].read_text()
 
+
 def test_a_redelivered_batch_adds_no_second_letter(settings, running) -> None:
     """The orders worker writes a batch with a contract error and a refused record, then
     dies before publishing and committing: its letters are already rows; the redelivered
