@@ -30,7 +30,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-dlq_app = typer.Typer(help="Inspect and re-submit dead letters (sales.dlq).", no_args_is_help=True)
+dlq_app = typer.Typer(help="List, re-submit and discard dead letters (the dead_letters table).",
+                      no_args_is_help=True)
 app.add_typer(dlq_app, name="dlq")
 
 
@@ -258,40 +259,83 @@ def status(
     console.print(table)
 
 
+class LetterStatus(StrEnum):
+    open = "open"
+    replayed = "replayed"
+    discarded = "discarded"
+    all = "all"
+
+
+def _database():
+    from oaken.db.engine import make_engine, wait_for_database
+
+    engine = make_engine(settings().database_url)
+    wait_for_database(engine, timeout=5)
+    return engine
+
+
 @dlq_app.command("list")
 def dlq_list(
     as_json: Annotated[bool, typer.Option("--json", help="print one JSON array")] = False,
+    status: Annotated[LetterStatus, typer.Option(help="which letters")] = LetterStatus.open,
 ) -> None:
-    """Show every dead letter with its reason and where it came from."""
-    from oaken.bus.broker import wait_until_ready
-    from oaken.ops.dlq import read_dead_letters
+    """Show dead letters (open ones unless --status says otherwise) with their id, reason,
+    stage, where they came from and who sent them."""
+    from oaken.ops.dlq import list_letters
 
-    config = settings()
-    wait_until_ready(config, timeout=5)
-    letters = read_dead_letters(config)
+    letters = list_letters(_database(), status=status.value)
     if as_json:
         print(json.dumps([letter.as_json() for letter in letters]))
         return
-    table = Table(title=f"{len(letters)} dead letters")
-    for column in ("source", "reason", "payload"):
+    table = Table(title=f"{len(letters)} dead letters ({status.value})")
+    for column in ("id", "status", "stage", "source", "sent by", "reason", "payload"):
         table.add_column(column, overflow="fold")
     for letter in letters:
         payload = letter.payload.decode("utf-8", errors="replace")
-        table.add_row(f"{letter.source_topic}[{letter.partition}]@{letter.offset}",
-                      letter.reason, payload[:120])
+        state = letter.status if letter.discard_reason is None else (
+            f"{letter.status}: {letter.discard_reason}")
+        table.add_row(str(letter.id), state, letter.stage,
+                      f"{letter.source_topic}[{letter.partition}]@{letter.offset}",
+                      letter.sent_by or "", letter.reason, payload[:120])
     console.print(table)
 
 
 @dlq_app.command("replay")
-def dlq_replay() -> None:
-    """Re-submit the dead letters not replayed before to their source topic (after a
-    fix upstream or in the code); each one is replayed once."""
+def dlq_replay(
+    ids: Annotated[list[int] | None, typer.Option("--id", help="a letter to replay "
+                                                   "(repeatable); default: every open one")]
+    = None,
+    timeout: Annotated[float, typer.Option(help="seconds the broker has to acknowledge "
+                                           "them")] = 30.0,
+) -> None:
+    """Re-submit open dead letters to their source topic (after a fix upstream or in the
+    code). A letter is marked replayed once the broker acknowledged it; one the broker
+    refused stays open, and the command exits 1."""
     from oaken.bus.broker import wait_until_ready
-    from oaken.ops.dlq import replay_dead_letters
+    from oaken.ops.dlq import replay_letters
 
     config = settings()
+    engine = _database()
     wait_until_ready(config, timeout=5)
-    err.print(f"replayed {replay_dead_letters(config)} dead letters")
+    outcome = replay_letters(config, engine, ids=ids or None, timeout=timeout)
+    err.print(f"replayed {len(outcome.replayed)} dead letters")
+    if outcome.refused:
+        detail = "; ".join(f"{i}: {why}" for i, why in sorted(outcome.refused.items()))
+        raise OakenError(f"the broker refused {len(outcome.refused)} dead letters, which "
+                         f"stay open ({detail})")
+
+
+@dlq_app.command("discard")
+def dlq_discard(
+    ids: Annotated[list[int], typer.Option("--id", help="a letter to discard (repeatable)")],
+    reason: Annotated[str, typer.Option(help="why it is given up (kept with the letter)")],
+) -> None:
+    """Give up open dead letters for good, with a reason; the letter stays in the table,
+    marked discarded, with the reason, when and by whom."""
+    from oaken.ops.dlq import discard_letters
+
+    count = discard_letters(_database(), ids, reason)
+    err.print(f"discarded {count} dead letters")
 
 
 @app.command()

@@ -158,10 +158,11 @@ def _run_analytics(settings: Settings, console: Console):
 def _summary(settings: Settings, engine, console: Console, *, sales: int, accepted: int,
              rejected: int, sent_seconds: float, drained_seconds: float,
              counts: dict[str, int], analytics) -> None:
-    from oaken.ops.dlq import read_dead_letters
+    from oaken.ops.dlq import open_letters
 
     counts, imbalance, gap = database_status(engine)
-    dead = read_dead_letters(settings)
+    with engine.connect() as connection:
+        dead = open_letters(connection)
     table = Table(title="Oaken Spirits demo", show_header=False)
     table.add_column("what")
     table.add_column("value", justify="right")
@@ -175,7 +176,7 @@ def _summary(settings: Settings, engine, console: Console, *, sales: int, accept
                   f"in {drained_seconds:.1f}s")
     table.add_row("ledger debits − credits", str(imbalance))
     table.add_row("receivables − sales dollars", str(gap))
-    table.add_row("dead letters", f"{len(dead):,}")
+    table.add_row("dead letters (open)", f"{dead:,}")
     table.add_row("database", settings.database_url)
     if analytics is not None:
         for key, value in _analytics_rows(settings, analytics):

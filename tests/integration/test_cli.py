@@ -90,8 +90,12 @@ def test_dlq_replay_resubmits_each_dead_letter_once(env, settings, running) -> N
     assert "replayed 0" in invoke(env, "dlq", "replay").output
     # still invalid when it is processed again, so it becomes a new dead letter
     running.start("orders")
-    wait_until(lambda: len(json.loads(invoke(env, "dlq", "list", "--json").stdout)) == 2,
-               timeout=30)
+    wait_until(lambda: len(json.loads(invoke(env, "dlq", "list", "--json", "--status", "all")
+                                      .stdout)) == 2, timeout=30)
+    first, second = json.loads(invoke(env, "dlq", "list", "--json", "--status", "all").stdout)
+    assert (first["status"], second["status"]) == ("replayed", "open")
+    assert first["payload"] == second["payload"] and first["reason"] == second["reason"]
+    assert second["offset"] != first["offset"]  # the replayed copy, a new delivery
 
 
 def test_errors_are_one_line_without_a_traceback(tmp_path) -> None:
@@ -115,7 +119,8 @@ def test_errors_are_one_line_without_a_traceback(tmp_path) -> None:
 
 @pytest.mark.parametrize("command", [[], ["up"], ["demo"], ["worker"], ["api"], ["replay"],
                                      ["generate"], ["import"], ["status"], ["dlq"],
-                                     ["dlq", "list"], ["dlq", "replay"]])
+                                     ["dlq", "list"], ["dlq", "replay"],
+                                     ["dlq", "discard"]])
 def test_every_command_explains_itself(command: list[str]) -> None:
     result = runner.invoke(app, [*command, "--help"])
     assert result.exit_code == 0

@@ -10,10 +10,11 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import func, select, text
+from sqlalchemy import func, inspect, select, text
 
 from oaken.db import models
 from oaken.db.engine import make_engine
+from oaken.db.keys import Key, binary_collation
 from oaken.db.migrate import alembic_config, migrate, migration_transaction
 from oaken.db.models import Base
 from oaken.db.reference import ACCOUNTS, EMPLOYEES, POSITIONS
@@ -197,3 +198,141 @@ def test_a_migrated_sqlite_database_keeps_its_constraints(sqlite_url: str) -> No
         assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar_one() == 1
         assert connection.exec_driver_sql("PRAGMA foreign_key_check").all() == []
     engine.dispose()
+
+
+
+# --- 0003: keys compare exactly ------------------------------------------------------
+
+#: account codes distinct byte for byte, but pairwise equal under a case-, accent- or
+#: pad-insensitive collation (MariaDB's default utf8mb4_general_ci is all three)
+LOOKALIKE_CODES = ["ab", "AB", "ab ", "áb", "ss", "ß"]
+
+
+def _key_columns() -> set[tuple[str, str]]:
+    return {(table.name, column.name) for table in Base.metadata.sorted_tables
+            for column in table.columns if isinstance(column.type, Key)}
+
+
+def _text_collations(url: str) -> tuple[dict[tuple[str, str], str], str]:
+    """(table, column) -> collation of every text column of a MariaDB/MySQL database,
+    and the server's binary NO PAD collation."""
+    engine = make_engine(url)
+    with engine.connect() as connection:
+        rows = connection.execute(text(
+            "SELECT table_name, column_name, collation_name FROM information_schema.columns "
+            "WHERE table_schema = DATABASE() AND collation_name IS NOT NULL "
+            "AND table_name <> 'alembic_version'")).all()
+        binary = binary_collation(connection.dialect)
+    engine.dispose()
+    return {(table, column): collation for table, column, collation in rows}, binary
+
+
+def test_the_key_columns_are_the_ids_codes_and_columns_pointing_at_them() -> None:
+    assert _key_columns() == {
+        ("sales", "invoice_line_id"), ("sales", "invoice_id"),
+        ("shipments", "invoice_line_id"), ("accounts", "account_code"),
+        ("journal_entries", "entry_id"), ("journal_entries", "invoice_line_id"),
+        ("journal_lines", "entry_id"), ("journal_lines", "account_code"),
+        ("dead_letters", "source_topic"), ("dead_letters", "cluster_id"),
+    }
+
+
+def test_keys_compare_exactly_on_every_database(database_url: str) -> None:
+    """Codes that differ only in case, accents or a trailing blank are distinct keys,
+    and a lookup finds exactly the one asked for, on every engine."""
+    engine = make_engine(database_url)
+    at = datetime(2026, 1, 1)
+    with engine.begin() as connection:
+        for code in LOOKALIKE_CODES:
+            connection.execute(text(
+                "INSERT INTO accounts (account_code, account_name, account_type, updated_at) "
+                "VALUES (:code, :code, 'test', :at)"), {"code": code, "at": at})
+        connection.execute(text(
+            "INSERT INTO journal_entries (entry_id, entry_date, source, invoice_line_id, "
+            "updated_at) VALUES (:id, :day, 'sale', :id, :at)"),
+            [{"id": entry, "day": date(2026, 1, 2), "at": at} for entry in ("e-1", "E-1")])
+        connection.execute(text(
+            "INSERT INTO journal_lines (entry_id, account_code, debit, credit, updated_at) "
+            "VALUES (:entry, :code, 0, 0, :at)"),
+            [{"entry": entry, "code": code, "at": at}
+             for entry in ("e-1", "E-1") for code in LOOKALIKE_CODES])
+    with engine.connect() as connection:
+        for code in LOOKALIKE_CODES:
+            found = connection.execute(text(
+                "SELECT account_code FROM accounts WHERE account_code = :code"),
+                {"code": code}).scalars().all()
+            assert found == [code]
+        joined = connection.execute(text(
+            "SELECT count(*) FROM journal_lines l JOIN accounts a "
+            "ON a.account_code = l.account_code JOIN journal_entries e "
+            "ON e.entry_id = l.entry_id")).scalar_one()
+        assert joined == 2 * len(LOOKALIKE_CODES)
+    engine.dispose()
+    if database_url.startswith("mysql"):
+        collations, binary = _text_collations(database_url)
+        keys = {column: collations[column] for column in _key_columns()}
+        assert keys == dict.fromkeys(_key_columns(), binary)
+        # names and descriptions keep the server default (case-insensitive) collation
+        others = {collation for column, collation in collations.items()
+                  if column not in keys}
+        assert binary not in others and others
+
+
+@pytest.fixture
+def mariadb_url(tmp_path, server_status) -> Iterator[str]:
+    if "mariadb" not in ENGINES:
+        pytest.skip("OAKEN_TEST_DATABASES leaves out mariadb")
+    yield from fresh_database("mariadb", tmp_path, server_status)
+
+
+def test_models_give_a_new_database_the_collations_of_the_migrations(
+    mariadb_url: str, tmp_path, server_status
+) -> None:
+    engine = make_engine(mariadb_url)
+    Base.metadata.create_all(engine)
+    engine.dispose()
+    for migrated in fresh_database("mariadb", tmp_path, server_status):
+        migrate(migrated)
+        assert _text_collations(mariadb_url) == _text_collations(migrated)
+
+
+def test_downgrade_from_0003_restores_the_default_collation(url_at_0001: str) -> None:
+    migrate(url_at_0001)
+    _to_revision(url_at_0001, "0002")
+    if url_at_0001.startswith("mysql"):
+        collations, binary = _text_collations(url_at_0001)
+        altered = _key_columns() - {column for column in _key_columns()
+                                    if column[0] == "dead_letters"}  # dropped at 0002
+        assert all(collations[column] != binary for column in altered)
+    migrate(url_at_0001)
+    test_keys_compare_exactly_on_every_database(url_at_0001)
+
+
+def test_0003_interrupted_half_way_finishes_when_run_again(mariadb_url: str) -> None:
+    """MariaDB commits each ALTER on its own: a run stopped after dropping a foreign key
+    and altering one column (but before recording the revision) is run again whole."""
+    _to_revision(mariadb_url, "0002")
+    engine = make_engine(mariadb_url)
+    with engine.begin() as connection:
+        connection.execute(text(
+            "ALTER TABLE shipments DROP FOREIGN KEY fk_shipments_invoice_line_id_sales"))
+        connection.execute(text(
+            "ALTER TABLE journal_lines DROP FOREIGN KEY fk_journal_lines_account_code_accounts"))
+        connection.execute(text(  # the collation named as 0003 names it on MariaDB
+            "ALTER TABLE accounts MODIFY account_code VARCHAR(8) COLLATE utf8mb4_nopad_bin "
+            "NOT NULL"))
+    engine.dispose()
+    migrate(mariadb_url)
+    collations, binary = _text_collations(mariadb_url)
+    assert {column: collations[column] for column in _key_columns()} == dict.fromkeys(
+        _key_columns(), binary)
+    engine = make_engine(mariadb_url)
+    keys = {table: {key["name"] for key in inspect(engine).get_foreign_keys(table)}
+            for table in ("shipments", "journal_lines")}
+    engine.dispose()
+    assert keys == {
+        "shipments": {"fk_shipments_invoice_line_id_sales"},
+        "journal_lines": {"fk_journal_lines_entry_id_journal_entries",
+                          "fk_journal_lines_account_code_accounts"},
+    }
+    test_keys_compare_exactly_on_every_database(mariadb_url)

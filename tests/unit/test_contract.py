@@ -136,10 +136,55 @@ def test_each_required_field_is_named_when_missing(field: str, alias: str) -> No
     ({"Date": "2026-11-27"}, "sale_date: more than one day in the future"),
     ({"Date": "20/11/2015"}, "sale_date: expected YYYY-MM-DD"),
     ({"Date": 20151120}, "sale_date: expected a date"),
+    ({"StoreName": "Hy-Vee\u0000 Wine"},
+     "store_name: contains the control character U+0000 at character 7"),
+    ({"City": "Ames\x1f"}, "city: contains the control character U+001F at character 5"),
+    ({"VendorName": "\x1bDiageo"}, "vendor_name: contains the control character U+001B"),
+    ({"CategoryName": "Rum\x7f"}, "category_name: contains the control character U+007F"),
+    ({"ItemDescription": "Rum\x85"},
+     "item_description: contains the control character U+0085"),
+    ({"County": "Lee\ud800"}, "county: contains a lone surrogate U+D800 at character 4"),
+    ({"Invoice": "S2919\x0088"},
+     "invoice_line_id: contains the control character U+0000 at character 6"),
+    ({"Invoice": "S29198800001\n"},
+     "invoice_line_id: contains the control character U+000A at character 13"),
+    ({"Invoice": "S291988\t00001"}, "invoice_line_id: contains the control character U+0009"),
+    ({"Invoice": "S2919\u200b8800001"},
+     "invoice_line_id: contains the unprintable character U+200B at character 6"),
+    ({"Invoice": "S2919\u00a08800001"},
+     "invoice_line_id: contains the unprintable character U+00A0"),
+    ({"BottleCost": "9999999999.99", "BottlesSold": 101, "SaleDollars": "1"},
+     "bottle_cost: times bottles_sold (1009999999998.99) is beyond the ledger's "
+     "999,999,999,999.99"),
 ])
 def test_invalid_values_are_rejected_naming_the_field(change: dict, expected: str) -> None:
     errors = errors_of({**COMPACT, **change})
     assert len(errors) == 1 and errors[0].startswith(expected), errors
+
+
+@pytest.mark.parametrize("text", [
+    "Hy-Vee\tWine", "Hy-Vee\nWine", "Hy-Vee\r\nWine", "Caf\u00e9 \U0001f37e", "a\u00a0b",
+    "\u00e9" * 255, "\U0001f37e" * 255,
+])
+def test_text_keeps_tabs_line_breaks_and_any_printable_character(text: str) -> None:
+    sale = parse_sale({**COMPACT, "ItemDescription": text}, today=TODAY)
+    assert sale.item_description == text
+
+
+def test_line_ids_keep_their_case_and_inner_spaces_and_lose_outer_blanks() -> None:
+    def line(value: str) -> str:
+        return parse_sale({**COMPACT, "Invoice": value}, today=TODAY).invoice_line_id
+
+    assert (line("inv-p00000001"), line("INV-P00000001")) == ("inv-p00000001", "INV-P00000001")
+    assert line("  INV P00000001  ") == "INV P00000001"
+    assert line("\u00c9T\u00c9-\U0001f37e") == "\u00c9T\u00c9-\U0001f37e"
+    assert line("x" * 60 + " " * 10) == "x" * 60
+
+
+def test_cost_of_goods_at_the_ledger_limit_is_accepted() -> None:
+    sale = parse_sale({**COMPACT, "BottleCost": "9999999999.99", "BottlesSold": 100},
+                      today=TODAY)
+    assert sale.bottle_cost * sale.bottles_sold == Decimal("999999999999.00")
 
 
 def test_tomorrow_is_still_accepted() -> None:

@@ -4,8 +4,10 @@ The sales application, the Iowa CSV export, the Iowa open-data API and the BigQu
 public dataset spell the same fields four ways; :data:`FIELD_ALIASES` maps every
 spelling to one canonical name. Parsing is lenient where real exports are messy
 (money with ``$`` and thousands separators, ids like ``"2191.0"``, three date
-formats) and strict about meaning (required fields, signs, ranges, lengths). Every
-problem is reported with the canonical field name, all at once.
+formats) and strict about meaning (required fields, signs, ranges, lengths, characters).
+Every problem is reported with the canonical field name, all at once. A value that
+passes is stored alike by SQLite, MariaDB/MySQL and PostgreSQL: the limits are the
+strictest of the three (no NUL in text, amounts within the columns' precision).
 
 This is the hottest code in the pipeline (every message passes through it in the
 orders worker), so it is a table of small parse functions over a slotted dataclass
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -32,6 +35,7 @@ MAX_TEXT = 255
 MAX_LINE_ID = 64
 MIN_SALE_DATE = date(2012, 1, 1)
 MAX_MONEY = Decimal("9999999999.99")  # DECIMAL(12,2)
+MAX_LEDGER = Decimal("999999999999.99")  # DECIMAL(14,2), a journal line
 MAX_INT = 2_147_483_647  # a signed 32-bit column
 
 #: canonical name -> (compact JSON, Iowa CSV header, Iowa open-data API, BigQuery public dataset)
@@ -72,6 +76,10 @@ _ALIAS_TO_FIELD: dict[str, str] = {
     alias: field for field, aliases in FIELD_ALIASES.items() for alias in aliases
 }
 _INVOICE_SUFFIX = re.compile(r"^(.+?)(\d{5})$")
+#: what text may not hold: the control characters (Unicode category Cc: C0, DEL, C1)
+#: but tab, line feed and carriage return, and lone surrogates (not Unicode text;
+#: PostgreSQL refuses NUL, the other databases would keep it)
+_REFUSED_IN_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
 class _Invalid(ValueError):
@@ -83,8 +91,28 @@ def _show(value: object) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
+def _character(char: str) -> str:
+    """``char`` named for an error message: ``the control character U+0000``."""
+    kind = _KINDS.get(unicodedata.category(char), "the unprintable character")
+    return f"{kind} U+{ord(char):04X}"
+
+
+_KINDS = {"Cc": "the control character", "Cs": "a lone surrogate"}
+
+
+def _refused_in_text(text: str) -> str | None:
+    """Why ``text`` cannot be kept as text, if it cannot (only the slow path's question:
+    printable text has none of the refused characters)."""
+    found = _REFUSED_IN_TEXT.search(text)
+    if found is None:
+        return None
+    return f"contains {_character(found.group())} at character {found.start() + 1}"
+
+
 def _text(value: object) -> str | None:
     if type(value) is str:  # the common case, first
+        if not value.isprintable() and (problem := _refused_in_text(value)):
+            raise _Invalid(problem)
         text = value.strip()
         if len(text) <= MAX_TEXT:
             return text or None
@@ -100,14 +128,22 @@ def _text(value: object) -> str | None:
 
 
 def _line_id(value: object) -> str | None:
-    """A string, or a positive whole number sent as a JSON number."""
+    """A string of printable characters (leading and trailing spaces trimmed), or a
+    positive whole number sent as a JSON number."""
     if isinstance(value, int) and not isinstance(value, bool):
         if value <= 0:
             raise _Invalid(f"must be text or a positive integer, got {_show(value)}")
         return str(value)
     if value is not None and not isinstance(value, str):
         raise _Invalid(f"must be text or a positive integer, got {type(value).__name__}")
+    if value is not None and not value.isprintable():
+        raise _Invalid(_unprintable(value))
     return _text(value)
+
+
+def _unprintable(text: str) -> str:
+    position, char = next((n, c) for n, c in enumerate(text) if not c.isprintable())
+    return f"contains {_character(char)} at character {position + 1} (ids are printable)"
 
 
 def _number_text(value: int | float) -> str:
@@ -358,6 +394,10 @@ def _check_meaning(values: dict[str, Any], today: date) -> list[str]:
     dollars = values.get("sale_dollars")
     if dollars is not None and dollars < 0:
         errors.append(f"sale_dollars: must not be negative, got {dollars}")
+    cost = values.get("bottle_cost")
+    if cost is not None and bottles is not None and cost * bottles > MAX_LEDGER:
+        errors.append(f"bottle_cost: times bottles_sold ({cost * bottles}) is beyond the "
+                      f"ledger's {MAX_LEDGER:,}")
     sale_date = values.get("sale_date")
     if sale_date is None:
         pass

@@ -457,7 +457,9 @@ def _operations(report: Report, f: Filters, settings: Any) -> None:
     b.metric("Receivables − sales (database)",
              "—" if live.receivable_gap is None else exact(live.receivable_gap, money=True),
              border=True)
-    c.metric("Dead letters", "—" if live.dlq is None else f"{live.dlq:,}", border=True)
+    c.metric("Dead letters (open)", "—" if live.dlq is None else f"{live.dlq:,}",
+             help="Rows of dead_letters not yet replayed or discarded (oaken dlq list)",
+             border=True)
     d.metric("Consumer lag", "—" if live.lag is None else f"{sum(live.lag.values()):,}",
              help="Messages not yet committed, summed over the worker groups", border=True)
     left, right = st.columns(2)

@@ -1,7 +1,9 @@
 """The live pipeline status on the Operations tab: the database and the broker.
 
 Not the warehouse: this is what ``oaken status`` reports, read from the operational
-database and Kafka, so the page can show lag and dead letters next to the marts.
+database and Kafka, so the page can show lag and dead letters next to the marts. Open
+dead letters are rows of the database's ``dead_letters``: they are counted even when
+the broker is away.
 """
 
 from __future__ import annotations
@@ -28,12 +30,14 @@ class LiveStatus:
 
 
 def live_status(settings: Any, *, probe_timeout: float = 0.5) -> LiveStatus:
-    """Counts, ledger imbalance, consumer lag and dead letters from the same functions as
-    ``oaken status`` (:func:`oaken.ops.status.collect`). The broker is probed first, so a
-    dashboard running without the pipeline reports it unreachable in ``probe_timeout``
-    seconds instead of waiting for Kafka client time-outs."""
+    """Counts, ledger imbalance, consumer lag and open dead letters from the same functions
+    as ``oaken status`` (:func:`oaken.ops.status.collect`). The broker is probed first, so
+    a dashboard running without the pipeline reports it unreachable in ``probe_timeout``
+    seconds instead of waiting for Kafka client time-outs (the database's figures,
+    dead letters included, are shown all the same)."""
     from oaken.db.engine import make_engine, safe_url
     from oaken.ops import status
+    from oaken.ops.dlq import open_letters
 
     engine = make_engine(settings.database_url)
     problems: list[str] = []
@@ -47,15 +51,16 @@ def live_status(settings: Any, *, probe_timeout: float = 0.5) -> LiveStatus:
                 problems.append(str(problem))
         else:
             problems.append(f"Kafka broker {settings.bootstrap_servers} is not reachable: "
-                            "consumer lag and dead letters are unavailable (is `oaken up` "
-                            "running?)")
+                            "consumer lag is unavailable (is `oaken up` running?)")
         try:
             counts, imbalance, gap = status.database_status(engine)
+            with engine.connect() as connection:
+                dead = open_letters(connection)
         except Exception as problem:
             problems.append(f"database {safe_url(settings.database_url)} cannot be read: "
                             f"{first_line(problem)}")
             return LiveStatus(problems=tuple(problems))
-        return LiveStatus(counts, imbalance, gap, problems=tuple(problems))
+        return LiveStatus(counts, imbalance, gap, dlq=dead, problems=tuple(problems))
     finally:
         engine.dispose()
 

@@ -8,6 +8,9 @@ table carries ``updated_at`` so extract/load can move only new or changed rows.
 ``sales.published`` and ``shipments.published`` are the outbox flags: a row is
 written unpublished in the worker's batch transaction and flagged once its downstream
 event is acknowledged by the broker, so a crash in between is repaired on redelivery.
+Keys (ids, codes, and the columns pointing at them) are :class:`~oaken.db.keys.Key`:
+compared exactly, byte for byte, on every database (a binary NO PAD collation on
+MariaDB/MySQL); names and descriptions keep the server's default collation.
 """
 
 from __future__ import annotations
@@ -16,19 +19,23 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     CheckConstraint,
     Date,
     DateTime,
     ForeignKey,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
+    UniqueConstraint,
 )
 from sqlalchemy.dialects import mysql
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from oaken.db.keys import Key
 from oaken.db.money import Money
 
 #: naive UTC; microseconds on MySQL/MariaDB too (their DATETIME keeps whole seconds)
@@ -115,8 +122,8 @@ class Sale(Base):
     """One sale line, exactly as sold (price, pack and volume at the time of sale)."""
 
     __tablename__ = "sales"
-    invoice_line_id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    invoice_id: Mapped[str] = mapped_column(String(64))
+    invoice_line_id: Mapped[str] = mapped_column(Key(64), primary_key=True)
+    invoice_id: Mapped[str] = mapped_column(Key(64))
     sale_date: Mapped[date] = mapped_column(Date, index=True)
     store_id: Mapped[int] = mapped_column(ForeignKey("stores.store_id"))
     item_id: Mapped[int] = mapped_column(ForeignKey("products.item_id"))
@@ -150,7 +157,7 @@ class Shipment(Base):
 
 class Account(Base):
     __tablename__ = "accounts"
-    account_code: Mapped[str] = mapped_column(String(8), primary_key=True)
+    account_code: Mapped[str] = mapped_column(Key(8), primary_key=True)
     account_name: Mapped[str] = mapped_column(Text)
     account_type: Mapped[str] = mapped_column(String(16))
     updated_at: Mapped[datetime] = mapped_column(Timestamp, index=True)
@@ -160,10 +167,10 @@ class JournalEntry(Base):
     """One balanced business event; the id is derived from it (``sale:<line>``, ``ship:<line>``)."""
 
     __tablename__ = "journal_entries"
-    entry_id: Mapped[str] = mapped_column(String(80), primary_key=True)
+    entry_id: Mapped[str] = mapped_column(Key(80), primary_key=True)
     entry_date: Mapped[date] = mapped_column(Date)
     source: Mapped[str] = mapped_column(String(16))
-    invoice_line_id: Mapped[str] = mapped_column(String(64), index=True)
+    invoice_line_id: Mapped[str] = mapped_column(Key(64), index=True)
     memo: Mapped[str | None] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(Timestamp, index=True)
 
@@ -185,6 +192,44 @@ class JournalLine(Base):
     updated_at: Mapped[datetime] = mapped_column(Timestamp, index=True)
 
 
+#: a Kafka message's bytes (up to the broker's limit; BLOB stops at 64 KiB on MariaDB/MySQL)
+Bytes = LargeBinary().with_variant(mysql.LONGBLOB(), "mysql", "mariadb")
+DEAD_LETTER_STATUSES = ("open", "replayed", "discarded")
+
+
+class DeadLetter(Base):
+    """A message a worker could not take: its bytes, where it came from, and why.
+
+    Written in the transaction of the batch that refused it. ``(cluster_id, source_topic,
+    source_partition, source_offset, stage)`` names one delivery: the embedded broker
+    starts again from offset 0 with a new cluster id after a restart, and the same
+    message of ``sales.recorded`` can be refused by shipping and by accounting.
+    """
+
+    __tablename__ = "dead_letters"
+    __table_args__ = (
+        UniqueConstraint("cluster_id", "source_topic", "source_partition", "source_offset",
+                         "stage", name="uq_dead_letters_delivery"),
+        CheckConstraint("status IN ('open', 'replayed', 'discarded')", name="status"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    reason: Mapped[str] = mapped_column(String(1000))
+    payload: Mapped[bytes] = mapped_column(Bytes)
+    message_key: Mapped[bytes | None] = mapped_column(LargeBinary())
+    source_topic: Mapped[str] = mapped_column(Key(249))
+    source_partition: Mapped[int] = mapped_column(Integer)
+    source_offset: Mapped[int] = mapped_column(BigInteger)
+    cluster_id: Mapped[str] = mapped_column(Key(64))
+    stage: Mapped[str] = mapped_column(String(16))
+    sent_by: Mapped[str | None] = mapped_column(Text)
+    first_seen: Mapped[datetime] = mapped_column(Timestamp)
+    status: Mapped[str] = mapped_column(String(16), index=True, default="open")
+    status_changed_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    status_changed_by: Mapped[str | None] = mapped_column(Text)
+    discard_reason: Mapped[str | None] = mapped_column(String(1000))
+    updated_at: Mapped[datetime] = mapped_column(Timestamp, index=True)
+
+
 def _table(model: type[Base]) -> Table:
     """The mapped class's Core table, typed as one (``__table__`` is a ``FromClause``)."""
     table = model.__table__
@@ -203,3 +248,4 @@ shipments = _table(Shipment)
 accounts = _table(Account)
 journal_entries = _table(JournalEntry)
 journal_lines = _table(JournalLine)
+dead_letters = _table(DeadLetter)

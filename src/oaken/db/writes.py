@@ -27,6 +27,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects import mysql, postgresql, sqlite
+from sqlalchemy.exc import DBAPIError
 
 from oaken.db.engine import sqlite_timestamp
 from oaken.db.money import to_hundredths_or_none
@@ -117,13 +118,23 @@ def _copy_rows(
     to one statement, which more than halved the import's inserts there. psycopg
     writes each value with the same adapters it binds parameters with (``Decimal`` as
     exact numeric text), and a duplicate key fails the ``COPY`` as it fails an insert.
+    The driver's errors are raised as SQLAlchemy's, as for any other statement.
     """
     driver = connection.connection.driver_connection
     assert driver is not None
-    statement = _copy_statement(connection.dialect, table, columns)
-    with driver.cursor() as cursor, cursor.copy(statement) as copy:
-        for row in rows:
-            copy.write_row(row)
+    dialect = connection.dialect
+    statement = _copy_statement(dialect, table, columns)
+    try:
+        with driver.cursor() as cursor, cursor.copy(statement) as copy:
+            for row in rows:
+                copy.write_row(row)
+    except dialect.loaded_dbapi.Error as problem:
+        # what SQLAlchemy raises for a statement it runs itself (IntegrityError, DataError,
+        # OperationalError, …), so callers tell a refusal from a database that is away
+        raise DBAPIError.instance(
+            statement, None, problem, dialect.loaded_dbapi.Error,
+            connection_invalidated=dialect.is_disconnect(problem, driver, None),
+            dialect=dialect) from problem
 
 
 @lru_cache(maxsize=64)

@@ -19,7 +19,7 @@ from oaken.bus.topics import Topics
 from oaken.db import models
 from oaken.errors import BrokerError
 from oaken.money import to_cents
-from oaken.ops.dlq import read_dead_letters
+from oaken.ops.dlq import open_letters
 from oaken.ops.repair import Waiting, waiting
 from oaken.settings import Settings
 from oaken.workers import presence
@@ -35,7 +35,7 @@ SUPERVISOR_STATE = "supervisor.json"
 class Status:
     counts: dict[str, int]
     lag: dict[str, int]
-    dlq: int
+    dlq: int  # open dead letters (the dead_letters table)
     ledger_imbalance: Decimal
     receivable_gap: Decimal
     members: dict[str, int] = field(default_factory=dict)
@@ -144,8 +144,8 @@ def collect(settings: Settings, engine: Engine) -> Status:
     counts, imbalance, gap = database_status(engine)
     with engine.connect() as connection:
         gaps = waiting(connection)
-    dead = read_dead_letters(settings)
-    return Status(counts=counts, lag=consumer_lag(settings), dlq=len(dead),
+        dead = open_letters(connection)
+    return Status(counts=counts, lag=consumer_lag(settings), dlq=dead,
                   ledger_imbalance=imbalance, receivable_gap=gap,
                   members=group_members(settings), waiting=gaps,
                   journal=journal_records(settings),

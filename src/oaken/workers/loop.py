@@ -8,6 +8,15 @@ are idempotent on natural keys, derived values are deterministic, and a row whos
 event was not acknowledged is re-published (downstream dedupes by invoice line).
 SIGTERM and SIGINT set a flag; the loop finishes its batch, commits and closes.
 
+A record the database refuses never stops the loop. When a batch fails with an error
+that is neither the database being away nor a conflict a retry or two resolves (see
+:mod:`oaken.workers.refusals`), the batch is halved, each half written in its own
+transaction, down to single messages (:mod:`oaken.workers.bisect`): every other record is
+written, and each offender becomes a dead letter with the database's own reason. Dead
+letters are rows of ``dead_letters``, written in the transaction of the batch that
+refused them (:mod:`oaken.workers.letters`), and are also published on ``sales.dlq`` as
+a feed for other consumers.
+
 The loop outlives the parts around it. While the database is away it retries the
 batch with back-off and resumes when it answers; while the broker is away it keeps
 the batch's events and retries until they are acknowledged. A broker that comes
@@ -34,7 +43,7 @@ from typing import Any, TypeVar, cast
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient
 from sqlalchemy import Engine
-from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from oaken.bus.broker import cluster_id
 from oaken.bus.config import admin_config, consumer_config, producer_config
@@ -44,10 +53,15 @@ from oaken.db.writes import mark_published
 from oaken.errors import BrokerError
 from oaken.settings import Settings
 from oaken.workers import presence
+from oaken.workers.bisect import Refused, bisect
+from oaken.workers.letters import SENT_BY, header, write_letters
+from oaken.workers.refusals import database_away, refusal_reason
 from oaken.workers.stages import STAGES, Output, Stage, group_id
 
 log = logging.getLogger("oaken.worker")
-MAX_CONFLICT_RETRIES = 20
+#: retries of an IntegrityError before it counts as a refusal: a concurrent insert of the
+#: same key by another copy of the worker is resolved by the first retry
+MAX_CONFLICT_RETRIES = 2
 MAX_BACKOFF = 5.0
 T = TypeVar("T")
 #: a message to produce: topic, key, value, headers
@@ -62,12 +76,6 @@ def missing_topic(problem: KafkaException) -> bool:
 
 class Stopping(Exception):
     """The worker was asked to stop while it waited for the database or the broker."""
-
-
-def database_away(problem: DBAPIError) -> bool:
-    """True when ``problem`` means the database cannot be reached (worth waiting for)."""
-    return isinstance(problem, OperationalError | InterfaceError) or bool(
-        problem.connection_invalidated)
 
 
 class Worker:
@@ -193,17 +201,44 @@ class Worker:
         self.dead += len(output.dead)
 
     def _write(self, batch: Sequence[Message]) -> Output:
+        """Write the batch; if the database refuses it, write every record it takes and
+        dead-letter the others (see the module docstring)."""
+        found = bisect(batch, self._write_part)
+        output = Output()
+        for part in found.results:
+            output.events.extend(part.events)
+            output.dead.extend(part.dead)
+            if output.publish_table is None:
+                output.publish_table = part.publish_table
+            output.publish_keys.extend(part.publish_keys)
+        if found.offenders:
+            for message, reason in found.offenders:
+                log.warning("%s: %s[%s]@%s dead-lettered: %s", self.stage.name,
+                            message.topic(), message.partition(), message.offset(), reason)
+            self._with_retries(lambda: self._write_letters(found.offenders),
+                               what="write dead letters")
+            output.dead.extend(found.offenders)
+        return output
+
+    def _write_part(self, part: Sequence[Message]) -> Output:
+        """One transaction: the stage's rows and the dead letters of the part."""
         def attempt() -> Output:
             try:
                 with self.engine.begin() as connection:
-                    output = self.stage.handle(connection, batch)
+                    output = self.stage.handle(connection, part)
+                    write_letters(connection, output.dead, stage=self.stage.name,
+                                  cluster_id=self.cluster)
             except BaseException:
                 self.stage.rolled_back()
                 raise
             self.stage.committed()
             return output
 
-        return self._with_retries(attempt, what="write batch")
+        return self._with_retries(attempt, what="write batch", refusals=True)
+
+    def _write_letters(self, letters: Sequence[tuple[Message, str]]) -> None:
+        with self.engine.begin() as connection:
+            write_letters(connection, letters, stage=self.stage.name, cluster_id=self.cluster)
 
     def _mark(self, output: Output) -> None:
         with self.engine.begin() as connection:
@@ -211,10 +246,12 @@ class Worker:
             mark_published(connection, output.publish_table, "invoice_line_id",
                            output.publish_keys)
 
-    def _with_retries(self, action: Callable[[], T], *, what: str) -> T:
+    def _with_retries(self, action: Callable[[], T], *, what: str, refusals: bool = False) -> T:
         """Run ``action`` (one transaction) until it commits. Nothing was committed when
         it fails, so it is simply run again: while the database is away, for as long as
-        it takes; after a deadlock or a concurrent insert of the same key, a few times."""
+        it takes; after a deadlock or a concurrent insert of the same key, a few times.
+        With ``refusals``, any other failure (the database refuses the rows) raises
+        :class:`Refused` with the database's reason; without, it propagates."""
         conflicts, delay = 0, 0.1
         while True:
             try:
@@ -224,21 +261,31 @@ class Worker:
                 if not database_away(problem):
                     conflicts += 1
                     if not isinstance(problem, IntegrityError) or (
-                            conflicts >= MAX_CONFLICT_RETRIES):
+                            conflicts > MAX_CONFLICT_RETRIES):
+                        if refusals:
+                            raise Refused(refusal_reason(problem)) from problem
                         raise
                 log.warning("%s: %s failed (%s), retrying in %.1fs", self.stage.name, what,
                             reason, delay)
                 self._pause(delay)
                 delay = min(delay * 2, MAX_BACKOFF)
+            except Exception as problem:
+                if not refusals:
+                    raise
+                # the driver refused to bind a value (sqlite3: an integer beyond 64 bits),
+                # or a defect: either way one record must not stop the stage
+                log.warning("%s: %s failed", self.stage.name, what, exc_info=True)
+                raise Refused(refusal_reason(problem)) from problem
 
     def _pause(self, seconds: float) -> None:
         if self.stop_event.wait(seconds):
             raise Stopping
 
     def _publish(self, output: Output) -> None:
-        """Produce the batch's events and dead letters and wait until the broker has
-        acknowledged every one; a message it refused or that timed out (the broker is
-        away) is produced again, for as long as it takes."""
+        """Produce the batch's events and dead letters (``sales.dlq``, a feed for other
+        consumers: the letters themselves are already rows of ``dead_letters``) and wait
+        until the broker has acknowledged every one; a message it refused or that timed
+        out (the broker is away) is produced again, for as long as it takes."""
         pending: list[Produced] = [
             (topic, key, value, None) for topic, key, value in output.events
         ]
@@ -251,7 +298,11 @@ class Worker:
                 ("source_offset", str(message.offset()).encode()),
                 ("stage", self.stage.name.encode()),
                 ("failed_at", failed_at.encode()),
+                ("cluster_id", self.cluster.encode()),
             ]
+            sent_by = header(message, SENT_BY)
+            if sent_by is not None:
+                headers.append((SENT_BY, sent_by.encode()))
             pending.append((self.topics.sales_dlq, message.key(), message.value() or b"",
                             headers))
         delay = 0.5
