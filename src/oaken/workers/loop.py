@@ -159,7 +159,8 @@ class Worker:
         self.consumer.close()
         self.assignment.clear()
         try:
-            ensure_topics(self.admin, self.topics.all(), partitions=self.settings.partitions)
+            ensure_topics(self.admin, self.topics.all(), partitions=self.settings.partitions,
+                          replication_factor=self.settings.replication_factor)
         except (BrokerError, KafkaException) as problem:
             log.warning("%s: cannot create the topics yet: %s", self.stage.name, problem)
         self.consumer = self._new_consumer()
