@@ -44,6 +44,7 @@ from oaken.db.writes import mark_published
 from oaken.errors import BrokerError
 from oaken.settings import Settings
 from oaken.workers import presence
+from oaken.workers.heartbeat import Heartbeat
 from oaken.workers.stages import STAGES, Output, Stage, group_id
 
 log = logging.getLogger("oaken.worker")
@@ -89,6 +90,7 @@ class Worker:
         self.producer = Producer(producer_config(settings))
         self._failed: list[Produced] = []
         self.assignment: set[tuple[str, int]] = set()
+        self.heartbeat = Heartbeat(settings.home, stage_name)  # `oaken healthcheck`
 
     # -- lifecycle -----------------------------------------------------------------
     def install_signal_handlers(self) -> None:
@@ -110,6 +112,7 @@ class Worker:
         idle_since = time.monotonic()
         try:
             while not self.stop_event.is_set():
+                self.heartbeat.beat()
                 messages = self.consumer.consume(self.settings.batch_size, timeout=wait)
                 batch = self._triage(messages)
                 if not batch:
@@ -124,6 +127,7 @@ class Worker:
             self.consumer.close()
             self.producer.flush(10)
             presence.forget(self.settings.home, self.group)
+            self.heartbeat.stop()
 
     def _assigned(self, _consumer: Consumer, partitions: list[TopicPartition]) -> None:
         self.assignment |= {(tp.topic, tp.partition) for tp in partitions}
@@ -233,6 +237,7 @@ class Worker:
                 delay = min(delay * 2, MAX_BACKOFF)
 
     def _pause(self, seconds: float) -> None:
+        self.heartbeat.beat()  # waiting for the database or the broker is alive, too
         if self.stop_event.wait(seconds):
             raise Stopping
 
