@@ -168,7 +168,8 @@ class Settings(BaseSettings):
     airbyte_poll_seconds: float = Field(default=10.0, gt=0)
 
     @field_validator("kafka_bootstrap", "api_token", "replication_factor", "broker_bin",
-                     "kafka_security_protocol", "kafka_sasl_mechanisms", "kafka_sasl_username", "kafka_sasl_password",
+                     "kafka_security_protocol", "kafka_sasl_mechanisms", "kafka_sasl_username",
+                     "kafka_sasl_password",
                      "kafka_ssl_ca_location", "dbt_project_dir", "airbyte_url",
                      "airbyte_connection_id", "airbyte_username", "airbyte_password",
                      "dashboard_oidc_client_id", "dashboard_oidc_client_secret",
