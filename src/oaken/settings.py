@@ -1,4 +1,10 @@
-"""Configuration from the environment and `.env` (docs/reference.md, "Settings").
+"""Configuration from the environment, `.env` and secret files (docs/reference.md,
+"Settings").
+
+A secret may also come as a file named like its variable in lower case, in
+:data:`SECRETS_DIR` (``/run/secrets``, where Compose and Kubernetes mount secrets):
+``/run/secrets/oaken_api_token`` holds ``OAKEN_API_TOKEN``. The environment wins over
+a file.
 
 Everything has an embedded default so `oaken demo` runs with nothing set. Build the
 settings with :func:`get_settings` (cached) rather than at import time, so tests and
@@ -12,7 +18,15 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings import (
+    BaseSettings,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SecretsSettingsSource,
+    SettingsConfigDict,
+)
+
+SECRETS_DIR = Path("/run/secrets")
 
 OIDC_REQUIRED = ("dashboard_oidc_issuer", "dashboard_oidc_client_id",
                  "dashboard_oidc_client_secret", "dashboard_oidc_cookie_secret")
@@ -22,6 +36,19 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="OAKEN_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
     )
+
+    @classmethod
+    def settings_customise_sources(
+        cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource, dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Arguments, then the environment, `.env`, and the files in SECRETS_DIR when it
+        exists (no warning on a machine without it)."""
+        sources = [init_settings, env_settings, dotenv_settings]
+        if SECRETS_DIR.is_dir():
+            sources.append(SecretsSettingsSource(settings_cls, secrets_dir=SECRETS_DIR))
+        return tuple(sources)
 
     home: Path = Field(default=Path(".oaken"), description="runtime data directory")
     database_url: str = Field(default="", description="the single source of truth")

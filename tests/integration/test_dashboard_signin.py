@@ -199,7 +199,10 @@ def test_an_allowed_person_sees_the_report(browser, dashboard, provider, sample,
         page.reload()
         page.wait_for_selector('[data-testid="stMetricValue"]:visible', timeout=60_000)
         page.get_by_test_id("stSidebar").get_by_role("button", name="Sign out").click()
-        page.get_by_role("button", name="Sign in").wait_for(timeout=30_000)
+        # Streamlit clears its cookie and ends the session at the provider too
+        page.wait_for_url(f"{provider}/oauth2/end_session**", timeout=30_000)
+        page.goto(dashboard.url)
+        page.get_by_role("button", name="Sign in").wait_for(timeout=60_000)
         _settle(page)
         assert _figures(page) == 0
     finally:
