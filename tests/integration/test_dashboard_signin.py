@@ -184,14 +184,18 @@ def test_signed_out_gets_the_sign_in_and_the_provider_page(browser, dashboard, p
 
 
 @pytest.mark.parametrize("email", [ALLOWED, BOARD])
-def test_an_allowed_person_sees_the_report(browser, dashboard, provider, sample,
-                                           email) -> None:
+def test_an_allowed_person_sees_the_report(browser, dashboard, provider, sample, email,
+                                           tmp_path) -> None:
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     page = context.new_page()
     try:
         _sign_in(page, dashboard, provider, email)
-        page.wait_for_selector('[data-testid="stMetricValue"]:visible', timeout=60_000)
-        wait_until_idle(page)
+        try:
+            page.wait_for_selector('[data-testid="stMetricValue"]:visible', timeout=60_000)
+            wait_until_idle(page)
+        finally:
+            page.screenshot(path=str(tmp_path / "signed-in.png"), full_page=True)
+            (tmp_path / "signed-in.html").write_text(page.content())
         assert cards(page) == expected_cards(sample.path, default_filters(sample.path))
         assert page.get_by_text(f"Signed in as {email}").count() == 1
         assert_no_errors(page)

@@ -295,8 +295,9 @@ def test_the_image_runs_unprivileged_with_its_home_on_a_volume(document, service
     assert json.loads(instruction("VOLUME")[0]) == [home]
     assert f"mkdir -p {home}" in created and f"chown oaken:oaken {home}" in created
     # nothing but the code goes in: no secrets, no working data
-    copied = [shlex.split(arguments)[:-1] for arguments in instruction("COPY")]
-    assert sorted(sum(copied, [])) == ["README.md", "pyproject.toml", "src", "transform",
+    copied = [source for arguments in instruction("COPY")
+              for source in shlex.split(arguments)[:-1]]
+    assert sorted(copied) == ["README.md", "pyproject.toml", "src", "transform",
                                        "uv.lock"]
     ignored = (ROOT / ".dockerignore").read_text().splitlines()
     assert ignored[ignored.index("*") + 1:][:5] == [

@@ -66,12 +66,14 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Serve the sales report (Streamlit) over the warehouse marts, read-only.
 
-        Opens on http://127.0.0.1:$OAKEN_DASHBOARD_PORT (default 8501) and reads the
-        warehouse in OAKEN_WAREHOUSE (DuckDB by default, or bigquery://PROJECT/DATASET).
-        With OAKEN_DASHBOARD_OIDC_* set, people sign in with OpenID Connect and only the
-        allowed addresses and domains see the report; without, it serves this machine
-        only unless --allow-anonymous. Build the warehouse first with `oaken analytics`
-        (or `oaken demo`); until then the page says so. Ctrl-C stops it.
+        Opens on http://127.0.0.1:$OAKEN_DASHBOARD_PORT (default 8501) and reads
+        the warehouse in OAKEN_WAREHOUSE (DuckDB by default, or BigQuery).
+        Build it first with `oaken analytics` (or `oaken demo`); until then
+        the page says so. Ctrl-C stops it.
+
+        With OAKEN_DASHBOARD_OIDC_* set, people sign in with OpenID Connect
+        and only the allowed addresses and domains see the report; without,
+        it serves this machine only, unless --allow-anonymous.
         """
         from oaken.dashboard import signin
         from oaken.settings import load_settings
