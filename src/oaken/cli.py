@@ -228,7 +228,8 @@ def healthcheck(
                                 env=dagster_environment(config), capture_output=True,
                                 text=True, timeout=60)
         if result.returncode != 0:
-            lines = (result.stdout + result.stderr).strip().splitlines() or ["no output"]
+            lines = (result.stdout.strip().splitlines() or result.stderr.strip().splitlines()
+                     or ["no output"])
             raise OakenError(f"orchestrator-daemon: {lines[-1]}")
         err.print("orchestrator-daemon: alive")
         return

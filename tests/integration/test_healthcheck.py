@@ -139,6 +139,27 @@ def test_the_api_is_healthy_when_healthz_answers(sqlite_url, broker, tmp_path) -
         stop(api)
 
 
+@pytest.mark.slow
+def test_the_orchestrator_daemon_is_healthy_while_it_runs(tmp_path) -> None:
+    """`oaken orchestrator --role daemon` (the compose file's Dagster daemon) replaces
+    itself with `dagster-daemon run`; Dagster's liveness check follows it."""
+    env = {**os.environ, "OAKEN_HOME": str(tmp_path),
+           "OAKEN_WAREHOUSE": f"duckdb:///{tmp_path / 'warehouse.duckdb'}"}
+    before = oaken(env, "healthcheck", "orchestrator-daemon")
+    assert before.returncode == 1
+    assert before.stderr.strip() == "error: orchestrator-daemon: Daemon(s) not running"
+    with (tmp_path / "daemon.log").open("wb") as log:
+        daemon = subprocess.Popen([sys.executable, "-m", "oaken", "orchestrator", "--role",
+                                   "daemon"], env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        alive = wait_for_health(env, "orchestrator-daemon", healthy=True, timeout=300)
+        assert alive.returncode == 0, alive.stderr + (tmp_path / "daemon.log").read_text()
+        daemon.terminate()  # the same process: exec, not a child
+        assert daemon.wait(timeout=60) == 0
+    finally:
+        stop(daemon)
+
+
 @pytest.mark.parametrize("part", ["dashboard", "orchestrator"])
 def test_a_web_part_that_does_not_answer_is_unhealthy(tmp_path, part) -> None:
     env = {**os.environ, "OAKEN_HOME": str(tmp_path), "OAKEN_DASHBOARD_PORT": str(free_port()),
