@@ -216,9 +216,12 @@ class Settings(BaseSettings):
 
     @property
     def dashboard_sign_in(self) -> bool:
-        """Whether the dashboard signs people in (any OAKEN_DASHBOARD_OIDC_* credential
-        set; :func:`oaken.dashboard.signin.check_configuration` wants all of them)."""
-        return any(getattr(self, name) is not None for name in OIDC_REQUIRED)
+        """Whether the dashboard signs people in: any OAKEN_DASHBOARD_OIDC_* set (then
+        :func:`oaken.dashboard.signin.check_configuration` wants the provider's four and
+        someone allowed, so half a configuration stops the command, never opens it)."""
+        return any(getattr(self, name) is not None for name in OIDC_REQUIRED) or bool(
+            self.dashboard_oidc_redirect_uri or self.dashboard_oidc_allowed_emails
+            or self.dashboard_oidc_allowed_domains)
 
     @property
     def embedded_broker(self) -> bool:

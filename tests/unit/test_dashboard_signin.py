@@ -68,6 +68,9 @@ def test_half_a_configuration_or_nobody_allowed_is_one_line(tmp_path) -> None:
             if key != "dashboard_oidc_client_secret"}
     with pytest.raises(ConfigError, match="set OAKEN_DASHBOARD_OIDC_CLIENT_SECRET too"):
         signin.check_configuration(settings(tmp_path, **half))
+    only_who = {"dashboard_oidc_allowed_domains": "oaken.example"}  # no provider: no door
+    with pytest.raises(ConfigError, match="set OAKEN_DASHBOARD_OIDC_ISSUER, "):
+        signin.check_configuration(settings(tmp_path, **only_who))
     nobody = {**SIGN_IN, "dashboard_oidc_allowed_emails": "",
               "dashboard_oidc_allowed_domains": " , "}
     with pytest.raises(ConfigError, match="lets nobody in"):
