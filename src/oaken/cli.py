@@ -119,6 +119,7 @@ def repair(
 
     from oaken.db.engine import make_engine, wait_for_database
     from oaken.ops.repair import Reconciler
+    from oaken.workers.heartbeat import Heartbeat
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     config = settings()
@@ -135,12 +136,114 @@ def repair(
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
-    while not stop.wait(config.repair_interval_seconds):
-        try:
-            reconciler.run_once(dry_run=dry_run)
-        except (OakenError, DBAPIError) as problem:  # the next pass tries again
-            logging.getLogger("oaken.repair").warning(
-                "repair pass failed: %s", " ".join(str(problem).split())[:200])
+    heartbeat = Heartbeat(config.home, "repair")  # `oaken healthcheck repair`
+    heartbeat.beat()
+    try:
+        while not stop.wait(config.repair_interval_seconds):
+            try:
+                reconciler.run_once(dry_run=dry_run)
+            except (OakenError, DBAPIError) as problem:  # the next pass tries again
+                logging.getLogger("oaken.repair").warning(
+                    "repair pass failed: %s", " ".join(str(problem).split())[:200])
+            heartbeat.beat()
+    finally:
+        heartbeat.stop()
+
+
+@app.command("migrate")
+def migrate_command(
+    topics: Annotated[bool, typer.Option(
+        "--topics/--no-topics", help="also create the missing Kafka topics (only with "
+        "OAKEN_KAFKA_BOOTSTRAP: the embedded broker is `oaken up`'s)")] = True,
+    wait: Annotated[float, typer.Option(
+        help="seconds to wait for the database and the cluster to answer")] = 120.0,
+) -> None:
+    """Bring the database to the newest migration (Alembic) and create the missing topics
+    with OAKEN_PARTITIONS and OAKEN_REPLICATION_FACTOR, then exit. Run it before the
+    services of a new version start (the one-shot `migrate` service of
+    deploy/docker-compose.yml); idempotent."""
+    from confluent_kafka.admin import AdminClient
+
+    from oaken.bus.broker import wait_until_ready
+    from oaken.bus.config import admin_config
+    from oaken.bus.topics import Topics, ensure_topics
+    from oaken.db.migrate import current_revision, migrate
+
+    config = settings()
+    migrate(config.database_url, timeout=wait)
+    err.print(f"database: at migration {current_revision(config.database_url)}")
+    if not topics or config.embedded_broker:
+        return
+    wait_until_ready(config, timeout=wait)
+    created = ensure_topics(AdminClient(admin_config(config)), Topics(config.topic_prefix).all(),
+                            partitions=config.partitions,
+                            replication_factor=config.replication_factor)
+    err.print(f"topics: created {', '.join(created) or 'none (all there)'} on "
+              f"{config.bootstrap_servers}")
+
+
+class Part(StrEnum):
+    orders = "orders"
+    shipping = "shipping"
+    accounting = "accounting"
+    repair = "repair"
+    api = "api"
+    dashboard = "dashboard"
+    orchestrator = "orchestrator"
+    orchestrator_daemon = "orchestrator-daemon"
+
+
+@app.command()
+def healthcheck(
+    part: Annotated[Part, typer.Argument(help="which process on this host")],
+    max_age: Annotated[float, typer.Option(
+        help="seconds within which a worker or the repairer must have beaten "
+        "(the repairer beats once a pass: give it more than OAKEN_REPAIR_INTERVAL_SECONDS)",
+    )] = 60.0,
+) -> None:
+    """Exit 0 when PART runs healthy on this host, else 1 with the reason: a container's
+    health check. Workers (`oaken worker`) and the repairer (`oaken repair --every`): a
+    live process beat within --max-age; the API: GET /healthz answers 200; the dashboard
+    and the orchestrator's UI: their server answers; the orchestrator's daemon: Dagster's
+    own liveness check."""
+    import httpx
+
+    config = settings()
+    if part in (Part.orders, Part.shipping, Part.accounting, Part.repair):
+        from oaken.workers.heartbeat import last_beat
+
+        age = last_beat(config.home, part.value)
+        if age is None:
+            raise OakenError(f"{part.value}: no live process beats on this host "
+                             f"({config.home / 'heartbeats'})")
+        if age > max_age:
+            raise OakenError(f"{part.value}: last heartbeat {age:.0f}s ago (over {max_age:g}s)")
+        err.print(f"{part.value}: beat {age:.0f}s ago")
+        return
+    if part is Part.orchestrator_daemon:
+        import subprocess
+
+        from oaken.analytics.cli import dagster_environment, dagster_executable
+
+        result = subprocess.run([dagster_executable("dagster-daemon"), "liveness-check"],
+                                env=dagster_environment(config), capture_output=True,
+                                text=True, timeout=60)
+        if result.returncode != 0:
+            lines = (result.stdout.strip().splitlines() or result.stderr.strip().splitlines()
+                     or ["no output"])
+            raise OakenError(f"orchestrator-daemon: {lines[-1]}")
+        err.print("orchestrator-daemon: alive")
+        return
+    url = {Part.api: f"http://127.0.0.1:{config.api_port}/healthz",
+           Part.dashboard: f"http://127.0.0.1:{config.dashboard_port}/_stcore/health",
+           Part.orchestrator: f"http://127.0.0.1:{config.dagster_port}/server_info"}[part]
+    try:
+        answer = httpx.get(url, timeout=5)
+    except httpx.HTTPError as problem:
+        raise OakenError(f"{part.value}: {url}: {type(problem).__name__}: {problem}") from None
+    if answer.status_code != 200:
+        raise OakenError(f"{part.value}: {url} answered {answer.status_code}")
+    err.print(f"{part.value}: {url} answered 200")
 
 
 @app.command()

@@ -1,4 +1,10 @@
-"""Configuration from the environment and `.env` (docs/reference.md, "Settings").
+"""Configuration from the environment, `.env` and secret files (docs/reference.md,
+"Settings").
+
+A secret may also come as a file named like its variable in lower case, in
+:data:`SECRETS_DIR` (``/run/secrets``, where Compose and Kubernetes mount secrets):
+``/run/secrets/oaken_api_token`` holds ``OAKEN_API_TOKEN``. The environment wins over
+a file.
 
 Everything has an embedded default so `oaken demo` runs with nothing set. Build the
 settings with :func:`get_settings` (cached) rather than at import time, so tests and
@@ -9,16 +15,40 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import (
+    BaseSettings,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SecretsSettingsSource,
+    SettingsConfigDict,
+)
+
+SECRETS_DIR = Path("/run/secrets")
+
+OIDC_REQUIRED = ("dashboard_oidc_issuer", "dashboard_oidc_client_id",
+                 "dashboard_oidc_client_secret", "dashboard_oidc_cookie_secret")
 
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="OAKEN_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
     )
+
+    @classmethod
+    def settings_customise_sources(
+        cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource, dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Arguments, then the environment, `.env`, and the files in SECRETS_DIR when it
+        exists (no warning on a machine without it)."""
+        sources = [init_settings, env_settings, dotenv_settings]
+        if SECRETS_DIR.is_dir():
+            sources.append(SecretsSettingsSource(settings_cls, secrets_dir=SECRETS_DIR))
+        return tuple(sources)
 
     home: Path = Field(default=Path(".oaken"), description="runtime data directory")
     database_url: str = Field(default="", description="the single source of truth")
@@ -53,9 +83,72 @@ class Settings(BaseSettings):
         return value
     # --- end of BigQuery ------------------------------------------------------------------
     dashboard_port: int = 8501
+    dashboard_address: str = Field(
+        default="127.0.0.1", min_length=1, description="interface `oaken dashboard` listens "
+        "on; another than loopback needs sign-in (OAKEN_DASHBOARD_OIDC_*) or "
+        "OAKEN_DASHBOARD_ALLOW_ANONYMOUS")
+    dashboard_allow_anonymous: bool = Field(
+        default=False, description="serve the dashboard to other machines without sign-in "
+        "(a trusted network, or an authenticating proxy in front)")
+    # --- sign-in to the dashboard with OpenID Connect (docs/dashboard.md, "Sign-in") -------
+    dashboard_oidc_issuer: str | None = Field(
+        default=None, description="the provider's issuer URL (its "
+        "/.well-known/openid-configuration is read) or that discovery URL itself")
+    dashboard_oidc_client_id: str | None = None
+    dashboard_oidc_client_secret: SecretStr | None = None
+    dashboard_oidc_cookie_secret: SecretStr | None = Field(
+        default=None, description="signs the sign-in cookie; 32+ random characters, the same "
+        "on every replica")
+    dashboard_oidc_redirect_uri: str | None = Field(
+        default=None, description="the dashboard's public URL + /oauth2callback "
+        "(default http://localhost:PORT/oauth2callback)")
+    dashboard_oidc_allowed_emails: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="comma-separated e-mail addresses that may enter")
+    dashboard_oidc_allowed_domains: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="comma-separated e-mail domains whose every "
+        "address may enter")
+
+    @field_validator("dashboard_oidc_allowed_emails", "dashboard_oidc_allowed_domains",
+                     mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = value.split(",")
+        if isinstance(value, (list, tuple)):
+            return [str(item).strip().lower().lstrip("@") for item in value if str(item).strip()]
+        return value
+
+    @field_validator("dashboard_oidc_issuer", "dashboard_oidc_redirect_uri", mode="before")
+    @classmethod
+    def _absolute_url(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = value.strip()
+            if not value:
+                return None
+            if not value.startswith(("http://", "https://")):
+                raise ValueError(f"must be an absolute http(s):// URL, got {value!r}")
+        return value
+
+    @field_validator("dashboard_oidc_redirect_uri")
+    @classmethod
+    def _callback_path(cls, value: str | None) -> str | None:
+        if value is not None and not value.rstrip("/").endswith("/oauth2callback"):
+            raise ValueError(f"must end with /oauth2callback, got {value!r}")
+        return value.rstrip("/") if value else value
+
+    @field_validator("dashboard_oidc_cookie_secret")
+    @classmethod
+    def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 32:
+            raise ValueError("must be at least 32 characters (e.g. `openssl rand -hex 32`)")
+        return value
+    # --- end of dashboard sign-in -----------------------------------------------------------
     dagster_port: int = 3000
     topic_prefix: str = ""
     partitions: int = Field(default=4, ge=1, le=1024)
+    replication_factor: int | None = Field(
+        default=None, ge=1, le=32, description="replicas of each topic the platform creates "
+        "(default: the cluster's default.replication.factor)")
     batch_size: int = Field(default=2000, ge=1, le=100_000)
     kafka_session_timeout_ms: int = 6000
     kafka_heartbeat_interval_ms: int = 1000
@@ -101,11 +194,13 @@ class Settings(BaseSettings):
     airbyte_password: SecretStr | None = None
     airbyte_poll_seconds: float = Field(default=10.0, gt=0)
 
-    @field_validator("kafka_bootstrap", "api_token", "broker_bin", "kafka_security_protocol",
-                     "kafka_sasl_mechanisms", "kafka_sasl_username", "kafka_sasl_password",
+    @field_validator("kafka_bootstrap", "api_token", "replication_factor", "broker_bin",
+                     "kafka_security_protocol", "kafka_sasl_mechanisms", "kafka_sasl_username",
+                     "kafka_sasl_password",
                      "kafka_ssl_ca_location", "dbt_project_dir", "airbyte_url",
                      "airbyte_connection_id", "airbyte_username", "airbyte_password",
-                     mode="before")
+                     "dashboard_oidc_client_id", "dashboard_oidc_client_secret",
+                     "dashboard_oidc_cookie_secret", mode="before")
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
@@ -118,6 +213,15 @@ class Settings(BaseSettings):
         if not self.warehouse:
             self.warehouse = f"duckdb:///{self.home / 'warehouse.duckdb'}"
         return self
+
+    @property
+    def dashboard_sign_in(self) -> bool:
+        """Whether the dashboard signs people in: any OAKEN_DASHBOARD_OIDC_* set (then
+        :func:`oaken.dashboard.signin.check_configuration` wants the provider's four and
+        someone allowed, so half a configuration stops the command, never opens it)."""
+        return any(getattr(self, name) is not None for name in OIDC_REQUIRED) or bool(
+            self.dashboard_oidc_redirect_uri or self.dashboard_oidc_allowed_emails
+            or self.dashboard_oidc_allowed_domains)
 
     @property
     def embedded_broker(self) -> bool:

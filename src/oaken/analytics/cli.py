@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Callable
+from enum import StrEnum
 from functools import wraps
 from pathlib import Path
 from typing import Annotated, Any
@@ -83,29 +84,63 @@ def analytics(
     out.print(f"warehouse: {report.warehouse}")
 
 
+class Role(StrEnum):
+    dev = "dev"
+    webserver = "webserver"
+    daemon = "daemon"
+
+
+def dagster_environment(settings: Settings) -> dict[str, str]:
+    """The environment of a Dagster process: DAGSTER_HOME is ``$OAKEN_HOME/dagster``."""
+    dagster_home = settings.home.absolute() / "dagster"
+    dagster_home.mkdir(parents=True, exist_ok=True)
+    return {**os.environ, "DAGSTER_HOME": str(dagster_home),
+            "OAKEN_HOME": str(settings.home.absolute())}
+
+
+def dagster_executable(name: str) -> str:
+    executable = Path(sys.executable).parent / name
+    if not executable.exists():
+        raise ConfigError(f"the {name} executable is not installed in this environment")
+    return str(executable)
+
+
 def orchestrator(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int | None, typer.Option(
         help="Port of the UI (default OAKEN_DAGSTER_PORT, 3000).")] = None,
+    role: Annotated[Role, typer.Option(
+        help="dev: the UI and the daemon in one process tree (one machine); in production "
+        "run one `webserver` (the UI, behind an authenticating proxy) and one `daemon` "
+        "(schedules, run queue) sharing OAKEN_HOME/dagster.")] = Role.dev,
 ) -> None:
-    """Serve the Dagster UI over the project's assets, job, schedule and checks."""
+    """Serve the Dagster UI over the project's assets, job, schedule and checks, or run
+    Dagster's daemon (--role)."""
     from oaken.orchestration.resources import find_dbt_project
     from oaken.warehouse.config import parse_warehouse
 
     settings = _settings()
     parse_warehouse(settings.warehouse)
     find_dbt_project(settings.dbt_project_dir)
-    dagster_home = settings.home.absolute() / "dagster"
-    dagster_home.mkdir(parents=True, exist_ok=True)
-    executable = Path(sys.executable).parent / "dagster"
-    if not executable.exists():
-        raise ConfigError("the dagster executable is not installed in this environment")
-    env = {**os.environ, "DAGSTER_HOME": str(dagster_home),
-           "OAKEN_HOME": str(settings.home.absolute())}
+    env = dagster_environment(settings)
     port = port or settings.dagster_port
-    command = [str(executable), "dev", "-m", "oaken.orchestration.definitions",
-               "-h", host, "-p", str(port)]
-    err.print(f"Dagster UI on http://{host}:{port} (DAGSTER_HOME={dagster_home}); Ctrl-C stops")
+    definitions = ["-m", "oaken.orchestration.definitions"]
+    if role is Role.daemon:
+        command = [dagster_executable("dagster-daemon"), "run", *definitions]
+        err.print(f"Dagster daemon (DAGSTER_HOME={env['DAGSTER_HOME']}); Ctrl-C stops")
+    else:
+        command = ([dagster_executable("dagster"), "dev"] if role is Role.dev
+                   else [dagster_executable("dagster-webserver")])
+        command += [*definitions, "-h", host, "-p", str(port)]
+        err.print(f"Dagster UI on http://{host}:{port} (DAGSTER_HOME={env['DAGSTER_HOME']}); "
+                  "Ctrl-C stops")
+    if role is not Role.dev:  # replace this process: a container's SIGTERM reaches Dagster
+        sys.stdout.flush()
+        sys.stderr.flush()
+        try:
+            os.execve(command[0], command, env)
+        except OSError as problem:
+            raise ConfigError(f"cannot start {Path(command[0]).name}: {problem}") from None
     process = subprocess.Popen(command, env=env)
     try:
         code = process.wait()
@@ -113,7 +148,7 @@ def orchestrator(
         process.terminate()
         code = process.wait(timeout=30)
     if code not in (0, -2, -15, 130):
-        raise ConfigError(f"dagster dev exited with status {code}")
+        raise ConfigError(f"{Path(command[0]).name} exited with status {code}")
 
 
 def archive(

@@ -85,7 +85,8 @@ class Forwarder:
         cluster = cluster_id(self._admin)
         if cluster != self.cluster:
             ensure_topics(self._admin, Topics(self.settings.topic_prefix).all(),
-                          partitions=self.settings.partitions)
+                          partitions=self.settings.partitions,
+                          replication_factor=self.settings.replication_factor)
             if self.cluster:
                 log.warning("the broker is a new cluster (%s, was %s): sending the %d "
                             "records of the journal again", cluster, self.cluster,

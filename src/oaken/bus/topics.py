@@ -36,15 +36,20 @@ class Topics:
 
 
 def ensure_topics(
-    admin: AdminClient, names: list[str], *, partitions: int, timeout: float = 15.0
+    admin: AdminClient, names: list[str], *, partitions: int,
+    replication_factor: int | None = None, timeout: float = 15.0
 ) -> list[str]:
-    """Create the topics that do not exist yet; return the names created."""
+    """Create the topics that do not exist yet; return the names created.
+
+    ``replication_factor`` None leaves it to the cluster (``default.replication.factor``);
+    the topics' ``min.insync.replicas`` is the cluster's too."""
     existing = set(admin.list_topics(timeout=timeout).topics)
     missing = [name for name in names if name not in existing]
     if not missing:
         return []
     futures = admin.create_topics(
-        [NewTopic(name, num_partitions=partitions, replication_factor=-1) for name in missing],
+        [NewTopic(name, num_partitions=partitions, replication_factor=replication_factor or -1)
+         for name in missing],
         request_timeout=timeout,
     )
     for name, future in futures.items():

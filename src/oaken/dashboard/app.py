@@ -105,6 +105,8 @@ class Report:
 def main() -> None:
     st.set_page_config(page_title=TITLE, page_icon="🥃", layout="wide")
     st.title(TITLE)
+    if not _may_see_the_report():
+        return
     try:
         _page()
     except (WarehouseMissing, WarehouseEmpty) as problem:
@@ -118,6 +120,35 @@ def main() -> None:
         st.error(f"The report could not be drawn ({type(problem).__name__}: "
                  f"{str(problem).splitlines()[0] if str(problem) else ''}); "
                  "the details are in the dashboard's log.", icon="🚫")
+
+
+def _may_see_the_report() -> bool:
+    """With sign-in configured (OAKEN_DASHBOARD_OIDC_*): a signed-out visitor gets the
+    sign-in button, a signed-in one outside the allowed addresses and domains a refusal;
+    neither gets a number. Without sign-in, everyone on the served address may look."""
+    from oaken.dashboard.signin import allowed
+    from oaken.settings import get_settings
+
+    settings = get_settings()
+    if not settings.dashboard_sign_in:
+        return True
+    if not st.user.is_logged_in:
+        st.info("Sign in to see the sales report.", icon="🔒")
+        st.button("Sign in", on_click=st.login, type="primary")
+        return False
+    email = st.user.get("email")
+    if not allowed(settings, email, st.user.get("email_verified")):
+        log.warning("refused the report to %s: not an allowed address or domain",
+                    email if isinstance(email, str) else "an account without an e-mail address")
+        st.error(f"You are signed in as {email or 'an account without an e-mail address'}, "
+                 "which may not see this report. Ask the platform's operators for access, "
+                 "or sign out and use another account.", icon="🚫")
+        st.button("Sign out", on_click=st.logout)
+        return False
+    with st.sidebar:
+        st.caption(f"Signed in as {email}")
+        st.button("Sign out", on_click=st.logout, key="sign_out")
+    return True
 
 
 def _page() -> None:

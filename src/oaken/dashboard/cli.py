@@ -24,8 +24,9 @@ from oaken.errors import ConfigError, OakenError
 APP = Path(__file__).with_name("app.py")
 
 
-def streamlit_command(port: int, address: str) -> list[str]:
-    """The command line that serves the report (no browser, no usage statistics)."""
+def streamlit_command(port: int, address: str, secrets: Path | None = None) -> list[str]:
+    """The command line that serves the report (no browser, no usage statistics); with
+    ``secrets``, Streamlit reads its secrets (the sign-in's ``[auth]``) from that file only."""
     return [
         sys.executable, "-m", "oaken.dashboard.serve", "run", str(APP),
         "--server.port", str(port),
@@ -34,6 +35,7 @@ def streamlit_command(port: int, address: str) -> list[str]:
         "--browser.gatherUsageStats", "false",
         "--server.fileWatcherType", "none",
         "--client.toolbarMode", "viewer",
+        *(["--secrets.files", str(secrets)] if secrets is not None else []),
     ]
 
 
@@ -54,21 +56,35 @@ def register(app: typer.Typer) -> None:
     def dashboard(
         port: Annotated[int | None, typer.Option(
             help="port to serve on (default: $OAKEN_DASHBOARD_PORT, else 8501)")] = None,
-        address: Annotated[str, typer.Option(
-            help="interface to listen on; 0.0.0.0 serves other machines too")] = "127.0.0.1",
+        address: Annotated[str | None, typer.Option(
+            help="interface to listen on (default: $OAKEN_DASHBOARD_ADDRESS, else "
+            "127.0.0.1); another than loopback needs sign-in or --allow-anonymous")] = None,
+        allow_anonymous: Annotated[bool, typer.Option(
+            "--allow-anonymous", help="serve other machines without sign-in (a trusted "
+            "network, or an authenticating proxy in front); also "
+            "OAKEN_DASHBOARD_ALLOW_ANONYMOUS")] = False,
     ) -> None:
         """Serve the sales report (Streamlit) over the warehouse marts, read-only.
 
-        Opens on http://127.0.0.1:$OAKEN_DASHBOARD_PORT (default 8501) and reads the
-        warehouse in OAKEN_WAREHOUSE (DuckDB by default, or bigquery://PROJECT/DATASET).
-        Build the warehouse first with `oaken analytics` (or `oaken demo`); until then the
-        page says so. Ctrl-C stops it.
+        Opens on http://127.0.0.1:$OAKEN_DASHBOARD_PORT (default 8501) and reads
+        the warehouse in OAKEN_WAREHOUSE (DuckDB by default, or BigQuery).
+        Build it first with `oaken analytics` (or `oaken demo`); until then
+        the page says so. Ctrl-C stops it.
+
+        With OAKEN_DASHBOARD_OIDC_* set, people sign in with OpenID Connect
+        and only the allowed addresses and domains see the report; without,
+        it serves this machine only, unless --allow-anonymous.
         """
+        from oaken.dashboard import signin
         from oaken.settings import load_settings
         from oaken.warehouse.config import parse_warehouse
 
         settings = load_settings()
         config = parse_warehouse(settings.warehouse)  # WarehouseError: one line
+        address = settings.dashboard_address if address is None else address
+        signin.check_configuration(settings)
+        signin.check_exposure(settings, address, allow_anonymous=allow_anonymous
+                              or settings.dashboard_allow_anonymous)
         chosen = settings.dashboard_port if port is None else port
         if not 0 < chosen < 65536:
             raise ConfigError(f"dashboard port {chosen} is not a TCP port (OAKEN_DASHBOARD_PORT)")
@@ -79,9 +95,10 @@ def register(app: typer.Typer) -> None:
             typer.echo(f"note: no warehouse at {config.path} yet: run `oaken analytics` "
                        "first (the page says so until then)", err=True)
         host = "127.0.0.1" if address in ("", "0.0.0.0") else address
-        typer.echo(f"dashboard: http://{host}:{chosen} (warehouse {config.describe()}); "
-                   "Ctrl-C to stop", err=True)
-        command = streamlit_command(chosen, address)
+        secrets = signin.write_secrets(settings) if settings.dashboard_sign_in else None
+        typer.echo(f"dashboard: http://{host}:{chosen} (warehouse {config.describe()}; "
+                   f"{signin.describe(settings)}); Ctrl-C to stop", err=True)
+        command = streamlit_command(chosen, address, secrets)
         sys.stdout.flush()
         sys.stderr.flush()
         try:

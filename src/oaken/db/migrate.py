@@ -31,6 +31,15 @@ def migrate(url: str, *, engine: Engine | None = None, timeout: float = 30.0) ->
         command.upgrade(config, "head")
 
 
+def current_revision(url: str, *, engine: Engine | None = None) -> str:
+    """The revision the database is at ("none" before the first migration)."""
+    from alembic.runtime.migration import MigrationContext
+
+    engine = engine or make_engine(url)
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision() or "none"
+
+
 @contextmanager
 def migration_transaction(connection: Connection) -> Iterator[None]:
     """One transaction for migrations; on SQLite with foreign keys off inside it.

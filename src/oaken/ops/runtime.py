@@ -56,7 +56,8 @@ def prepare(settings: Settings) -> None:
     """Topics exist and the database is at the newest migration."""
     wait_until_ready(settings)
     ensure_topics(AdminClient(admin_config(settings)), Topics(settings.topic_prefix).all(),
-                  partitions=settings.partitions)
+                  partitions=settings.partitions,
+                  replication_factor=settings.replication_factor)
     migrate(settings.database_url)
 
 
@@ -216,7 +217,8 @@ class Stack:
         try:
             ensure_topics(AdminClient(admin_config(self.settings)),
                           Topics(self.settings.topic_prefix).all(),
-                          partitions=self.settings.partitions)
+                          partitions=self.settings.partitions,
+                          replication_factor=self.settings.replication_factor)
         except KafkaException as problem:
             self.broker.stop()
             raise BrokerError(f"cannot create the topics: {problem.args[0].str()}") from None

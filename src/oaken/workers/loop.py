@@ -54,6 +54,7 @@ from oaken.errors import BrokerError
 from oaken.settings import Settings
 from oaken.workers import presence
 from oaken.workers.bisect import Refused, bisect
+from oaken.workers.heartbeat import Heartbeat
 from oaken.workers.letters import SENT_BY, header, write_letters
 from oaken.workers.refusals import database_away, refusal_reason
 from oaken.workers.stages import STAGES, Output, Stage, group_id
@@ -97,6 +98,7 @@ class Worker:
         self.producer = Producer(producer_config(settings))
         self._failed: list[Produced] = []
         self.assignment: set[tuple[str, int]] = set()
+        self.heartbeat = Heartbeat(settings.home, stage_name)  # `oaken healthcheck`
 
     # -- lifecycle -----------------------------------------------------------------
     def install_signal_handlers(self) -> None:
@@ -118,6 +120,7 @@ class Worker:
         idle_since = time.monotonic()
         try:
             while not self.stop_event.is_set():
+                self.heartbeat.beat()
                 messages = self.consumer.consume(self.settings.batch_size, timeout=wait)
                 batch = self._triage(messages)
                 if not batch:
@@ -132,6 +135,7 @@ class Worker:
             self.consumer.close()
             self.producer.flush(10)
             presence.forget(self.settings.home, self.group)
+            self.heartbeat.stop()
 
     def _assigned(self, _consumer: Consumer, partitions: list[TopicPartition]) -> None:
         self.assignment |= {(tp.topic, tp.partition) for tp in partitions}
@@ -167,7 +171,8 @@ class Worker:
         self.consumer.close()
         self.assignment.clear()
         try:
-            ensure_topics(self.admin, self.topics.all(), partitions=self.settings.partitions)
+            ensure_topics(self.admin, self.topics.all(), partitions=self.settings.partitions,
+                          replication_factor=self.settings.replication_factor)
         except (BrokerError, KafkaException) as problem:
             log.warning("%s: cannot create the topics yet: %s", self.stage.name, problem)
         self.consumer = self._new_consumer()
@@ -278,6 +283,7 @@ class Worker:
                 raise Refused(refusal_reason(problem)) from problem
 
     def _pause(self, seconds: float) -> None:
+        self.heartbeat.beat()  # waiting for the database or the broker is alive, too
         if self.stop_event.wait(seconds):
             raise Stopping
 
