@@ -356,7 +356,7 @@ def status(
             last = f" (last: {process['last_exit']})" if process["last_exit"] else ""
             table.add_row(f"restarts {name}", f"{process['restarts']:,}{last}")
         table.add_row("broker recycles", f"{result.supervisor['broker_recycles']:,}")
-    table.add_row("dead letters", f"{result.dlq:,}")
+    table.add_row("dead letters (open)", f"{result.dlq:,}")
     table.add_row("ledger debits − credits", str(result.ledger_imbalance))
     table.add_row("receivables − sales dollars", str(result.receivable_gap))
     console.print(table)

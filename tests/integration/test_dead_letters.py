@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from oaken.bus.config import admin_config
 from oaken.bus.topics import Topics, ensure_topics
+from oaken.dashboard.live import live_status
 from oaken.db import models
 from oaken.db.engine import make_engine
 from oaken.ops.dlq import list_letters
@@ -73,8 +74,12 @@ def test_dead_letters_survive_the_broker_and_are_replayed_after_a_fix_or_discard
 
         # kill -9 the broker: the supervisor starts a new, empty one
         os.kill(stack.broker.process.pid, signal.SIGKILL)
+        stack.broker.process.wait()
+        # the dashboard counts them from the database, broker or not
+        assert live_status(settings, probe_timeout=0.5).dlq == 2
         wait_until(lambda: stack.supervise_once() == ["broker"], timeout=30, interval=0.1)
         assert {letter["id"]: letter for letter in listed(settings)} == before
+        assert live_status(settings, probe_timeout=5).dlq == 2
         # and recycle it (OAKEN_BROKER_RECYCLE_MB=1: it is always due)
         stack._next_recycle_check = 0
         assert stack.recycle_if_due()

@@ -279,8 +279,10 @@ class Worker:
                     raise
                 # the driver refused to bind a value (sqlite3: an integer beyond 64 bits),
                 # or a defect: either way one record must not stop the stage
-                log.warning("%s: %s failed", self.stage.name, what, exc_info=True)
-                raise Refused(refusal_reason(problem)) from problem
+                reason = refusal_reason(problem)
+                log.warning("%s: %s failed (%s)", self.stage.name, what, reason,
+                            exc_info=not isinstance(problem, OverflowError))
+                raise Refused(reason) from problem
 
     def _pause(self, seconds: float) -> None:
         self.heartbeat.beat()  # waiting for the database or the broker is alive, too
