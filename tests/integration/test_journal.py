@@ -3,6 +3,7 @@ each record, sent again after a crash or a broker restart, bounded."""
 
 from __future__ import annotations
 
+import sqlite3
 import subprocess
 import sys
 import textwrap
@@ -23,8 +24,8 @@ from tests.support.factory import sale
 from tests.support.pipeline import Running, make_settings, read_topic, wait_until
 
 
-def records(first: int, count: int) -> list[tuple[bytes, bytes]]:
-    return [(str(sale(n)["StoreNumber"]).encode(), orjson.dumps(sale(n)))
+def records(first: int, count: int) -> list[tuple[bytes, bytes, str | None]]:
+    return [(str(sale(n)["StoreNumber"]).encode(), orjson.dumps(sale(n)), "journal-test")
             for n in range(first, first + count)]
 
 
@@ -40,15 +41,30 @@ def test_an_append_survives_kill_minus_nine_right_after_it_returns(tmp_path) -> 
         from pathlib import Path
         from oaken.api.journal import Journal
         journal = Journal(Path({str(path)!r}), max_records=1000)
-        journal.append([[(b"k", b"first")], [(b"k", b"second"), (b"k", b"third")]])
+        journal.append([[(b"k", b"first", "a")], [(b"k", b"second", "b"), (b"k", b"third", None)]])
         os.kill(os.getpid(), signal.SIGKILL)  # before the 202 could be written
     """)
     result = subprocess.run([sys.executable, "-c", script], capture_output=True)
     assert result.returncode == -9, result.stderr
     journal = Journal(path, max_records=1000)
     assert journal.size == 3
-    assert [value for _, _, value in journal.unsent("any", 10)] == [b"first", b"second",
-                                                                     b"third"]
+    assert [(value, sent_by) for _, _, value, sent_by in journal.unsent("any", 10)] == [
+        (b"first", "a"), (b"second", "b"), (b"third", None)]
+
+
+def test_a_journal_of_an_older_version_gets_the_sender_column(tmp_path) -> None:
+    """A journal written before ``sent_by`` existed keeps its records, sender unknown."""
+    path = tmp_path / "journal.sqlite"
+    old = sqlite3.connect(path)
+    old.executescript(
+        'CREATE TABLE records (seq INTEGER PRIMARY KEY AUTOINCREMENT, key BLOB, value BLOB '
+        'NOT NULL, cluster TEXT, partition INTEGER, "offset" INTEGER);'
+        "INSERT INTO records (key, value) VALUES (x'6b', x'6f6c64');")
+    old.close()
+    journal = Journal(path, max_records=10)
+    journal.append([[(b"k", b"new", "shop")]])
+    assert [(value, sent_by) for _, _, value, sent_by in journal.unsent("any", 10)] == [
+        (b"old", None), (b"new", "shop")]
 
 
 def test_a_full_journal_refuses_whole_requests_and_takes_those_that_fit(tmp_path) -> None:

@@ -42,6 +42,7 @@ from oaken.bus.produce import produce
 from oaken.bus.topics import Topics, ensure_topics
 from oaken.db.writes import mark_published
 from oaken.errors import BrokerError
+from oaken.provenance import headers_for, sender_of
 from oaken.settings import Settings
 from oaken.workers import presence
 from oaken.workers.stages import STAGES, Output, Stage, group_id
@@ -251,6 +252,7 @@ class Worker:
                 ("source_offset", str(message.offset()).encode()),
                 ("stage", self.stage.name.encode()),
                 ("failed_at", failed_at.encode()),
+                *(headers_for(sender_of(message.headers())) or ()),
             ]
             pending.append((self.topics.sales_dlq, message.key(), message.value() or b"",
                             headers))
