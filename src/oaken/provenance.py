@@ -11,8 +11,11 @@ the column existed.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+
+#: Kafka headers as confluent-kafka gives and takes them
+Headers = Sequence[tuple[str, str | bytes | None]] | Mapping[str, str | bytes | None]
 
 HEADER = "sent_by"
 #: the sender of a request without a key, allowed only while no key is configured and
@@ -37,15 +40,18 @@ def import_sender(path: Path) -> str:
     return fit(f"import:{path.name}")
 
 
-def headers_for(sender: str | None) -> list[tuple[str, bytes]] | None:
+def headers_for(sender: str | None) -> list[tuple[str, str | bytes | None]] | None:
     """The Kafka headers carrying ``sender`` (none when it is unknown)."""
     return None if sender is None else [(HEADER, sender.encode())]
 
 
-def sender_of(headers: Sequence[tuple[str, bytes | None]] | None) -> str | None:
+def sender_of(headers: Headers | None) -> str | None:
     """The sender in a message's headers (the last ``sent_by`` wins), or None."""
-    found = None
-    for name, value in headers or ():
+    found: str | bytes | None = None
+    pairs = headers.items() if isinstance(headers, Mapping) else headers or ()
+    for name, value in pairs:
         if name == HEADER and value is not None:
-            found = value.decode("utf-8", errors="replace")
+            found = value
+    if isinstance(found, bytes):
+        found = found.decode("utf-8", errors="replace")
     return None if found is None else fit(found)

@@ -86,7 +86,8 @@ class Journal:
             if rows:
                 with self._db:
                     self._db.execute("BEGIN IMMEDIATE")
-                    self._db.executemany("INSERT INTO records (key, value, sent_by) VALUES (?, ?, ?)", rows)
+                    self._db.executemany(
+                        "INSERT INTO records (key, value, sent_by) VALUES (?, ?, ?)", rows)
                 self.size += len(rows)
         return taken
 
@@ -95,8 +96,9 @@ class Journal:
         """Records not (yet) sent to ``cluster``, oldest first: seq, key, value, sent_by."""
         with self._lock:
             return self._db.execute(
-                "SELECT seq, key, value, sent_by FROM records WHERE cluster IS NULL OR cluster <> ? "
-                "ORDER BY seq LIMIT ?", (cluster, limit)).fetchall()
+                "SELECT seq, key, value, sent_by FROM records "
+                "WHERE cluster IS NULL OR cluster <> ? ORDER BY seq LIMIT ?",
+                (cluster, limit)).fetchall()
 
     def mark_sent(self, cluster: str, positions: Iterable[tuple[int, int, int]]) -> None:
         """Note where records landed: ``(partition, offset, seq)`` each."""

@@ -123,7 +123,9 @@ def list_keys(engine: Engine, *, revoked: bool = False) -> list[KeyInfo]:
     if not revoked:
         query = query.where(table.c.revoked_at.is_(None))
     with engine.connect() as connection:
-        return [KeyInfo(*row) for row in connection.execute(query)]
+        return [KeyInfo(key_id, name, created_at, last_used_at, revoked_at)
+                for key_id, name, created_at, last_used_at, revoked_at
+                in connection.execute(query)]
 
 
 def revoke(engine: Engine, name: str, *, key_id: str | None = None) -> list[str]:
@@ -133,7 +135,8 @@ def revoke(engine: Engine, name: str, *, key_id: str | None = None) -> list[str]
     if key_id is not None:
         condition = and_(condition, table.c.key_id == key_id)
     with engine.begin() as connection:
-        ids = list(connection.execute(select(table.c.key_id).where(condition)).scalars())
+        ids: list[str] = list(
+            connection.execute(select(table.c.key_id).where(condition)).scalars())
         if not ids:
             which = f"key {key_id} of {name!r}" if key_id else f"key named {name!r}"
             raise ApiKeyError(f"no active {which} (oaken keys list shows them)")
@@ -147,7 +150,7 @@ def load_keys(connection: Connection) -> dict[str, Entry]:
     table = models.api_keys
     rows = connection.execute(
         select(table.c.key_hash, table.c.key_id, table.c.name, table.c.revoked_at))
-    return {key_hash: Entry(key_id, name, revoked_at is not None)
+    return {str(key_hash): Entry(str(key_id), str(name), revoked_at is not None)
             for key_hash, key_id, name, revoked_at in rows}
 
 
