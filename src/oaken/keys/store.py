@@ -117,11 +117,11 @@ def create_key(engine: Engine, name: str) -> Created:
 
 def list_keys(engine: Engine, *, revoked: bool = False) -> list[KeyInfo]:
     """Every key (without revoked ones unless ``revoked``), by name then creation."""
-    table = models.api_keys
-    query = select(table.c.key_id, table.c.name, table.c.created_at, table.c.last_used_at,
-                   table.c.revoked_at).order_by(table.c.name, table.c.created_at)
+    key = models.ApiKey
+    query = select(key.key_id, key.name, key.created_at, key.last_used_at,
+                   key.revoked_at).order_by(key.name, key.created_at)
     if not revoked:
-        query = query.where(table.c.revoked_at.is_(None))
+        query = query.where(key.revoked_at.is_(None))
     with engine.connect() as connection:
         return [KeyInfo(key_id, name, created_at, last_used_at, revoked_at)
                 for key_id, name, created_at, last_used_at, revoked_at
