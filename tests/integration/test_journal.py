@@ -94,6 +94,13 @@ def test_records_leave_only_once_the_orders_group_committed_past_them(
     finally:
         forwarder.close()
     assert sales_in(settings) == 300
+    messages = read_topic(settings, Topics(settings.topic_prefix).sales_raw)
+    assert {tuple(m.headers() or ()) for m in messages} == {(("sent_by", b"journal-test"),)}
+    engine = make_engine(settings.database_url)
+    with engine.connect() as connection:
+        senders = connection.execute(select(models.sales.c.sent_by).distinct()).scalars().all()
+    engine.dispose()
+    assert senders == ["journal-test"]
 
 
 def test_a_crash_between_forward_and_mark_sends_again_and_orders_absorbs_it(
@@ -105,7 +112,7 @@ def test_a_crash_between_forward_and_mark_sends_again_and_orders_absorbs_it(
     # what a forwarder that died after the broker's acknowledgement, before noting it,
     # leaves behind: the records on sales.raw, and unmarked in the journal
     producer = Producer(producer_config(settings))
-    for key, value in records(0, 200):
+    for key, value, _ in records(0, 200):
         producer.produce(topic, value=value, key=key)
     assert producer.flush(10) == 0
     forwarder = Forwarder(settings, journal)
@@ -142,7 +149,7 @@ def test_the_api_accepts_into_the_journal_while_the_broker_is_away(sqlite_url, t
 
     settings = Settings(home=tmp_path, database_url=sqlite_url, kafka_bootstrap="127.0.0.1:1",
                         journal="on", journal_max_records=4)
-    with TestClient(create_app(settings)) as client:
+    with TestClient(create_app(settings), client=("127.0.0.1", 50000)) as client:
         response = client.post("/v1/sales", json=[sale(1), sale(2), sale(3)])
         assert response.status_code == 202 and response.json()["accepted"] == 3
         health = client.get("/healthz")
