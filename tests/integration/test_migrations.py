@@ -10,7 +10,7 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import func, select, text
+from sqlalchemy import func, inspect, select, text
 
 from oaken.db import models
 from oaken.db.engine import make_engine
@@ -197,3 +197,47 @@ def test_a_migrated_sqlite_database_keeps_its_constraints(sqlite_url: str) -> No
         assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar_one() == 1
         assert connection.exec_driver_sql("PRAGMA foreign_key_check").all() == []
     engine.dispose()
+
+
+# --- 0005 api_keys, 0006 sales.sent_by -----------------------------------------------
+
+
+@pytest.fixture(params=[e for e in ("sqlite", "mariadb", "postgresql") if e in ENGINES])
+def url_at_0002(request, tmp_path, server_status) -> Iterator[str]:
+    for url in fresh_database(request.param, tmp_path, server_status):
+        _to_revision(url, "0002")
+        yield url
+
+
+def test_sales_recorded_before_0006_have_no_sender_and_keys_come_and_go(url_at_0002) -> None:
+    engine = make_engine(url_at_0002)
+    at = datetime(2026, 1, 1)
+    with engine.begin() as connection:
+        connection.execute(text("INSERT INTO stores (store_id, updated_at) VALUES (1, :at)"),
+                           {"at": at})
+        connection.execute(text("INSERT INTO products (item_id, updated_at) VALUES (1, :at)"),
+                           {"at": at})
+        connection.execute(text(
+            "INSERT INTO sales (invoice_line_id, invoice_id, sale_date, store_id, item_id,"
+            " bottles_sold, sale_dollars, content_hash, published, updated_at) VALUES"
+            " ('OLD', 'I', :day, 1, 1, 1, 500, 'h', :yes, :at)"),
+            {"day": date(2026, 1, 2), "yes": True, "at": at})
+    migrate(url_at_0002)
+    with engine.connect() as connection:
+        assert connection.execute(text(
+            "SELECT invoice_line_id, sent_by FROM sales")).all() == [("OLD", None)]
+        assert connection.execute(text("SELECT count(*) FROM api_keys")).scalar_one() == 0
+    from oaken.keys.store import create_key, list_keys
+
+    created = create_key(engine, "shop")
+    assert [key.key_id for key in list_keys(engine)] == [created.info.key_id]
+    engine.dispose()
+    _to_revision(url_at_0002, "0002")  # down: the column and the table go, the sale stays
+    engine = make_engine(url_at_0002)
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT invoice_line_id FROM sales")).all() == [("OLD",)]
+    schema = inspect(engine)
+    assert "sent_by" not in {column["name"] for column in schema.get_columns("sales")}
+    assert "api_keys" not in schema.get_table_names()
+    engine.dispose()
+    migrate(url_at_0002)
