@@ -67,8 +67,9 @@ def interleaved(ports: tuple[int, int], key: str, requests: int) -> tuple[float,
     the machine falls on both alike."""
     bodies = [orjson.dumps(sale(n)) for n in range(requests)]
     keyless = httpx.Client(base_url=f"http://127.0.0.1:{ports[0]}")
-    keyed = httpx.Client(base_url=f"http://127.0.0.1:{ports[1]}",
-                         headers={"authorization": f"Bearer {key}"})
+    keyed = httpx.Client(
+        base_url=f"http://127.0.0.1:{ports[1]}", headers={"authorization": f"Bearer {key}"}
+    )
     times: tuple[list[float], list[float]] = ([], [])
     with keyless, keyed:
         for body in bodies:
@@ -83,12 +84,20 @@ def interleaved(ports: tuple[int, int], key: str, requests: int) -> tuple[float,
 def start_api(home: Path, url: str) -> tuple[subprocess.Popen[bytes], int]:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("OAKEN_")}
-    env.update({"OAKEN_HOME": str(home), "OAKEN_DATABASE_URL": url,
-                "OAKEN_KAFKA_BOOTSTRAP": "127.0.0.1:1", "OAKEN_JOURNAL": "on",
-                "OAKEN_JOURNAL_MAX_RECORDS": "10000000", "OAKEN_API_PORT": str(port)})
+    env.update(
+        {
+            "OAKEN_HOME": str(home),
+            "OAKEN_DATABASE_URL": url,
+            "OAKEN_KAFKA_BOOTSTRAP": "127.0.0.1:1",
+            "OAKEN_JOURNAL": "on",
+            "OAKEN_JOURNAL_MAX_RECORDS": "10000000",
+            "OAKEN_API_PORT": str(port),
+        }
+    )
     log = open(home / f"api-{port}.log", "ab")  # noqa: SIM115 (kept for the process)
-    process = subprocess.Popen([sys.executable, "-m", "oaken", "api"], env=env, stdout=log,
-                               stderr=subprocess.STDOUT)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "oaken", "api"], env=env, stdout=log, stderr=subprocess.STDOUT
+    )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
@@ -111,8 +120,10 @@ def main() -> None:
         migrate(ring_url)
         with_key, without = ring_cost(ring_url)
 
-        keyless_url, keyed_url = (f"sqlite:///{home / 'keyless.db'}",
-                                  f"sqlite:///{home / 'keyed.db'}")
+        keyless_url, keyed_url = (
+            f"sqlite:///{home / 'keyless.db'}",
+            f"sqlite:///{home / 'keyed.db'}",
+        )
         migrate(keyless_url)
         migrate(keyed_url)
         engine = make_engine(keyed_url)

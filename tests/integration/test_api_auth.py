@@ -42,8 +42,10 @@ def test_once_a_key_exists_every_client_needs_one(api_settings) -> None:
     with TestClient(create_app(api_settings), client=LOOPBACK) as client:
         assert client.post("/v1/sales", json=sale(1)).status_code == 401
         for bad in ("Bearer oak_wrong", "Basic abc", "Bearer", created.key):
-            assert client.post("/v1/sales", json=sale(1),
-                               headers={"authorization": bad}).status_code == 401, bad
+            assert (
+                client.post("/v1/sales", json=sale(1), headers={"authorization": bad}).status_code
+                == 401
+            ), bad
         right = {"authorization": f"Bearer {created.key}"}
         assert client.post("/v1/sales", json=sale(1), headers=right).status_code == 202
     # every key revoked: back to keyless, loopback only
@@ -63,8 +65,11 @@ def test_requests_cost_no_database_statement_and_last_use_is_written_later(sqlit
     ring = KeyRing(engine, token=None)
     assert ring.refresh()
     statements: list[str] = []
-    event.listen(engine, "before_cursor_execute",
-                 lambda _c, _cur, statement, *_: statements.append(statement))
+    event.listen(
+        engine,
+        "before_cursor_execute",
+        lambda _c, _cur, statement, *_: statements.append(statement),
+    )
     for _ in range(1000):
         assert ring.sender(f"Bearer {created.key}", "198.51.100.1") == "shop"
     assert statements == []
@@ -85,5 +90,6 @@ def test_before_the_keys_are_read_only_the_token_is_taken(tmp_path) -> None:
     refused = ring.sender("Bearer oak_other", "198.51.100.1")
     assert refused == Refusal(503, "the API keys could not be read from the database yet")
     assert ring.sender(None, "198.51.100.1") == Refusal(
-        401, "an API key is required (Authorization: Bearer <key>)")
+        401, "an API key is required (Authorization: Bearer <key>)"
+    )
     away.dispose()

@@ -41,8 +41,12 @@ class Api:
         environment = {**worker_env(settings), "OAKEN_API_PORT": str(self.port), **env}
         with open(self.log, "ab") as out:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "oaken", "api"], env=environment, stdout=out,
-                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+                [sys.executable, "-m", "oaken", "api"],
+                env=environment,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+            )
 
     def wait_healthy(self) -> None:
         def healthy() -> bool:
@@ -81,8 +85,9 @@ def apis() -> Iterator[list[Api]]:
             api.stop()
 
 
-def start_apis(started: list[Api], settings: Settings, tmp_path: Path, count: int = 2,
-               **env: str) -> list[Api]:
+def start_apis(
+    started: list[Api], settings: Settings, tmp_path: Path, count: int = 2, **env: str
+) -> list[Api]:
     for _ in range(count):
         started.append(Api(settings, tmp_path / "logs", **env))
     for api in started:
@@ -94,8 +99,9 @@ def senders(settings: Settings) -> dict[str, str | None]:
     """``{invoice_line_id: sent_by}`` of every sale in the database."""
     engine = make_engine(settings.database_url)
     with engine.connect() as connection:
-        rows = connection.execute(select(models.sales.c.invoice_line_id,
-                                         models.sales.c.sent_by)).all()
+        rows = connection.execute(
+            select(models.sales.c.invoice_line_id, models.sales.c.sent_by)
+        ).all()
     engine.dispose()
     return {line: sender for line, sender in rows}
 
@@ -122,15 +128,18 @@ def assert_in_no_file(root: Path, secrets: list[str], *, hashes: list[str]) -> i
 
 
 def test_two_keys_send_at_once_and_each_sale_records_its_sender(
-        settings, running: Running, apis, tmp_path) -> None:
+    settings, running: Running, apis, tmp_path
+) -> None:
     engine = make_engine(settings.database_url)
     shop = create_key(engine, "shop")
     warehouse_app = create_key(engine, "warehouse-app")
     # through the journal (kept across restarts) on every API process
     start_apis(apis, settings, tmp_path, OAKEN_JOURNAL="on")
     running.start("orders")
-    plan = {"shop": (shop.key, range(0, 600)), "warehouse-app": (warehouse_app.key,
-                                                               range(600, 1200))}
+    plan = {
+        "shop": (shop.key, range(0, 600)),
+        "warehouse-app": (warehouse_app.key, range(600, 1200)),
+    }
     answers: dict[str, list[int]] = {name: [] for name in plan}
 
     def send(name: str) -> None:
@@ -156,12 +165,19 @@ def test_two_keys_send_at_once_and_each_sale_records_its_sender(
     engine.dispose()
     assert set(used) == {"shop", "warehouse-app"}
     assert all(when is not None for when in used.values()), used
-    assert assert_in_no_file(tmp_path, [shop.key, warehouse_app.key],
-                             hashes=[hash_key(shop.key), hash_key(warehouse_app.key)]) > 3
+    assert (
+        assert_in_no_file(
+            tmp_path,
+            [shop.key, warehouse_app.key],
+            hashes=[hash_key(shop.key), hash_key(warehouse_app.key)],
+        )
+        > 3
+    )
 
 
 def test_a_revoked_key_is_refused_within_5s_by_every_process(
-        settings, running: Running, apis, tmp_path) -> None:
+    settings, running: Running, apis, tmp_path
+) -> None:
     engine = make_engine(settings.database_url)
     kept, revoked = create_key(engine, "kept"), create_key(engine, "gone")
     engine.dispose()
@@ -170,8 +186,12 @@ def test_a_revoked_key_is_refused_within_5s_by_every_process(
     accepted = {"gone": {0, 1}, "kept": set()}
     for number, api in enumerate(apis):
         assert api.post(revoked.key, range(number, number + 1)).status_code == 202
-    revoke = subprocess.run([sys.executable, "-m", "oaken", "keys", "revoke", "gone"],
-                            env=worker_env(settings), capture_output=True, text=True)
+    revoke = subprocess.run(
+        [sys.executable, "-m", "oaken", "keys", "revoke", "gone"],
+        env=worker_env(settings),
+        capture_output=True,
+        text=True,
+    )
     assert revoke.returncode == 0, revoke.stderr
     revoked_at = time.monotonic()
     refused_after: dict[int, float] = {}
@@ -202,19 +222,25 @@ def test_a_revoked_key_is_refused_within_5s_by_every_process(
     recorded = senders(settings)
     for name, numbers in accepted.items():
         assert {line for line, sender in recorded.items() if sender == name} == {
-            str(sale(n)["Invoice"]) for n in numbers}
+            str(sale(n)["Invoice"]) for n in numbers
+        }
 
     for api in apis:
         api.stop()
     logs = "".join(api.log.read_text() for api in apis)
     assert "revoked key" in logs and "of gone" in logs  # refused, logged by name
     assert "unknown key" in logs
-    assert assert_in_no_file(tmp_path, [kept.key, revoked.key],
-                             hashes=[hash_key(kept.key), hash_key(revoked.key)]) >= 2
+    assert (
+        assert_in_no_file(
+            tmp_path, [kept.key, revoked.key], hashes=[hash_key(kept.key), hash_key(revoked.key)]
+        )
+        >= 2
+    )
 
 
 def test_rotation_with_two_live_keys_loses_no_request(
-        settings, running: Running, apis, tmp_path) -> None:
+    settings, running: Running, apis, tmp_path
+) -> None:
     engine = make_engine(settings.database_url)
     first = create_key(engine, "till")
     start_apis(apis, settings, tmp_path)
@@ -227,8 +253,9 @@ def test_rotation_with_two_live_keys_loses_no_request(
     def till() -> None:  # a sales application that sends without pause
         number = 0
         while not stop.is_set():
-            answers.append(apis[number % 2].post(current["key"], range(number * 5,
-                                                                      number * 5 + 5)).status_code)
+            answers.append(
+                apis[number % 2].post(current["key"], range(number * 5, number * 5 + 5)).status_code
+            )
             number += 1
         sent["count"] = number * 5
 
@@ -255,12 +282,17 @@ def test_rotation_with_two_live_keys_loses_no_request(
     assert set(senders(settings).values()) == {"till"}
     for api in apis:
         api.stop()
-    assert assert_in_no_file(tmp_path, [first.key, second.key],
-                             hashes=[hash_key(first.key), hash_key(second.key)]) >= 2
+    assert (
+        assert_in_no_file(
+            tmp_path, [first.key, second.key], hashes=[hash_key(first.key), hash_key(second.key)]
+        )
+        >= 2
+    )
 
 
 def test_replay_and_import_record_their_file_and_the_api_its_key(
-        settings, running: Running, apis, tmp_path) -> None:
+    settings, running: Running, apis, tmp_path
+) -> None:
     files = tmp_path / "files"
     files.mkdir()
     replayed, imported = files / "replayed.jsonl", files / "backfill.jsonl"
@@ -272,10 +304,14 @@ def test_replay_and_import_record_their_file_and_the_api_its_key(
     engine.dispose()
     start_apis(apis, settings, tmp_path, count=1)
     running.start("orders")
-    for command in (["replay", str(replayed)], ["import", str(imported)],
-                    ["replay", "--synthetic", "25", "--seed", "7"]):
-        done = subprocess.run([sys.executable, "-m", "oaken", *command], env=env,
-                              capture_output=True, text=True)
+    for command in (
+        ["replay", str(replayed)],
+        ["import", str(imported)],
+        ["replay", "--synthetic", "25", "--seed", "7"],
+    ):
+        done = subprocess.run(
+            [sys.executable, "-m", "oaken", *command], env=env, capture_output=True, text=True
+        )
         assert done.returncode == 0, done.stderr
     assert apis[0].post(pos.key, range(200, 220)).status_code == 202
     wait_until(lambda: len(senders(settings)) == 40 + 30 + 25 + 20, timeout=120)
@@ -283,8 +319,12 @@ def test_replay_and_import_record_their_file_and_the_api_its_key(
     by_sender: dict[str | None, set[str]] = {}
     for line, sender in recorded.items():
         by_sender.setdefault(sender, set()).add(line)
-    assert set(by_sender) == {"replay:replayed.jsonl", "import:backfill.jsonl",
-                              "replay:synthetic", "pos"}
+    assert set(by_sender) == {
+        "replay:replayed.jsonl",
+        "import:backfill.jsonl",
+        "replay:synthetic",
+        "pos",
+    }
     assert by_sender["replay:replayed.jsonl"] == line_ids(range(0, 40))
     assert by_sender["import:backfill.jsonl"] == line_ids(range(100, 130))
     assert by_sender["pos"] == line_ids(range(200, 220))
@@ -294,12 +334,21 @@ def test_replay_and_import_record_their_file_and_the_api_its_key(
 def test_without_a_key_only_loopback_clients_are_served(sqlite_url, tmp_path) -> None:
     """No key configured: ``oaken api`` refuses to listen beyond 127.0.0.1, in one line."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("OAKEN_")}
-    env.update({"OAKEN_HOME": str(tmp_path), "OAKEN_DATABASE_URL": sqlite_url,
-                "OAKEN_API_HOST": "0.0.0.0", "OAKEN_API_PORT": str(free_port()),
-                "OAKEN_KAFKA_BOOTSTRAP": "127.0.0.1:1", "OAKEN_JOURNAL": "on"})
-    done = subprocess.run([sys.executable, "-m", "oaken", "api"], env=env,
-                          capture_output=True, text=True, timeout=60)
+    env.update(
+        {
+            "OAKEN_HOME": str(tmp_path),
+            "OAKEN_DATABASE_URL": sqlite_url,
+            "OAKEN_API_HOST": "0.0.0.0",
+            "OAKEN_API_PORT": str(free_port()),
+            "OAKEN_KAFKA_BOOTSTRAP": "127.0.0.1:1",
+            "OAKEN_JOURNAL": "on",
+        }
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "oaken", "api"], env=env, capture_output=True, text=True, timeout=60
+    )
     assert done.returncode == 1
     assert done.stderr.strip().splitlines() == [
         "error: OAKEN_API_HOST=0.0.0.0: no API key is configured, so the API serves "
-        "127.0.0.1 only (create one with `oaken keys create NAME`, or set OAKEN_API_TOKEN)"]
+        "127.0.0.1 only (create one with `oaken keys create NAME`, or set OAKEN_API_TOKEN)"
+    ]

@@ -36,8 +36,12 @@ log = logging.getLogger("oaken.api.auth")
 REFRESH = 2.0
 RECORD_USE_EVERY = 60.0
 LOG_EVERY = 10.0
-WHY = {"malformed": "malformed Authorization header", "unknown": "unknown key",
-       "missing": "no key", "remote": "no key configured, not a loopback client"}
+WHY = {
+    "malformed": "malformed Authorization header",
+    "unknown": "unknown key",
+    "missing": "no key",
+    "remote": "no key configured, not a loopback client",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,8 +81,9 @@ class KeyRing:
         if authorization:
             scheme, _, key = authorization.partition(" ")
             if scheme.lower() != "bearer" or not key:
-                return self._refuse("malformed", "the Authorization header must be "
-                                    "'Bearer <key>'", client)
+                return self._refuse(
+                    "malformed", "the Authorization header must be 'Bearer <key>'", client
+                )
             digest = hashlib.sha256(key.strip().encode()).hexdigest()
             entry = self._token.get(digest)
             if entry is None:
@@ -88,34 +93,56 @@ class KeyRing:
             if entry is None:
                 return self._refuse("unknown", "unknown API key", client)
             if entry.revoked:
-                return self._refuse(f"revoked {entry.key_id}", "this API key was revoked",
-                                    client, name=entry.name, key_id=entry.key_id)
+                return self._refuse(
+                    f"revoked {entry.key_id}",
+                    "this API key was revoked",
+                    client,
+                    name=entry.name,
+                    key_id=entry.key_id,
+                )
             if entry.key_id != TOKEN:
                 self._used[entry.key_id] = time.time()
             return entry.name
         if self._token:
-            return self._refuse("missing", "an API key is required (Authorization: Bearer "
-                                "<key>)", client)
+            return self._refuse(
+                "missing", "an API key is required (Authorization: Bearer <key>)", client
+            )
         if self._keys is None:
             return self._not_loaded(client)
         if not self._open:
-            return self._refuse("missing", "an API key is required (Authorization: Bearer "
-                                "<key>)", client)
+            return self._refuse(
+                "missing", "an API key is required (Authorization: Bearer <key>)", client
+            )
         if not is_loopback(client):
-            return self._refuse("remote", "no API key is configured: only clients on the "
-                                "API's own host may send, without a key", client)
+            return self._refuse(
+                "remote",
+                "no API key is configured: only clients on the "
+                "API's own host may send, without a key",
+                client,
+            )
         return LOCAL
 
     def _not_loaded(self, client: str | None) -> Refusal:
-        self._log("not loaded", "refused a request from %s: the API keys could not be read "
-                  "from the database yet", client)
+        self._log(
+            "not loaded",
+            "refused a request from %s: the API keys could not be read from the database yet",
+            client,
+        )
         return Refusal(503, "the API keys could not be read from the database yet")
 
-    def _refuse(self, reason: str, detail: str, client: str | None, *, name: str | None = None,
-                key_id: str | None = None) -> Refusal:
+    def _refuse(
+        self,
+        reason: str,
+        detail: str,
+        client: str | None,
+        *,
+        name: str | None = None,
+        key_id: str | None = None,
+    ) -> Refusal:
         if name is not None:
-            self._log(reason, "refused a request from %s: revoked key %s of %s", client,
-                      key_id, name)
+            self._log(
+                reason, "refused a request from %s: revoked key %s of %s", client, key_id, name
+            )
         else:
             self._log(reason, "refused a request from %s: %s", client, WHY[reason])
         return Refusal(401, detail)
@@ -152,9 +179,12 @@ class KeyRing:
             with self.engine.connect() as connection:
                 keys = load_keys(connection)
         except Exception as problem:  # the database is away: keep what we have
-            self._log("database", "cannot read the API keys (%s); keeping the %s",
-                      " ".join(str(problem).split())[:200],
-                      "last ones read" if self._keys is not None else "token only")
+            self._log(
+                "database",
+                "cannot read the API keys (%s); keeping the %s",
+                " ".join(str(problem).split())[:200],
+                "last ones read" if self._keys is not None else "token only",
+            )
             return False
         self._open = not any(not entry.revoked for entry in keys.values())
         self._keys = keys
@@ -165,16 +195,21 @@ class KeyRing:
         used, self._used = self._used, {}
         if not used:
             return
-        when = {key_id: datetime.fromtimestamp(at, UTC).replace(tzinfo=None)
-                for key_id, at in used.items()}
+        when = {
+            key_id: datetime.fromtimestamp(at, UTC).replace(tzinfo=None)
+            for key_id, at in used.items()
+        }
         try:
             with self.engine.begin() as connection:
                 record_use(connection, when)
         except Exception as problem:  # try again with the next write
             for key_id, at in used.items():
                 self._used.setdefault(key_id, at)
-            self._log("last use", "cannot record the keys' last use (%s)",
-                      " ".join(str(problem).split())[:200])
+            self._log(
+                "last use",
+                "cannot record the keys' last use (%s)",
+                " ".join(str(problem).split())[:200],
+            )
 
     def _run(self) -> None:
         written = time.monotonic()

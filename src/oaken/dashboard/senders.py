@@ -17,6 +17,7 @@ def sales_per_sender_day(wh: Warehouse) -> pd.DataFrame:
     """recorded_date, sent_by, sale_lines, sale_dollars; by day then sender."""
     frame = wh.frame(
         "select recorded_date, sent_by, sale_lines, sale_dollars "
-        f"from {wh.table('mart_dashboard_sender_daily')} order by recorded_date, sent_by")
+        f"from {wh.table('mart_dashboard_sender_daily')} order by recorded_date, sent_by"
+    )
     frame["recorded_date"] = pd.to_datetime(frame["recorded_date"])
     return floats(frame, "sale_lines", "sale_dollars")

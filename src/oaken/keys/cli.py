@@ -13,8 +13,10 @@ from rich.table import Table
 from oaken.console import err, out
 from oaken.settings import Settings, load_settings
 
-keys_app = typer.Typer(help="Issue, list and revoke the ingest API's keys (one or two per "
-                       "application).", no_args_is_help=True)
+keys_app = typer.Typer(
+    help="Issue, list and revoke the ingest API's keys (one or two per application).",
+    no_args_is_help=True,
+)
 
 
 def _engine(settings: Settings):
@@ -35,12 +37,20 @@ def create(
 
     created = create_key(_engine(load_settings()), name)
     print(created.key)
-    err.print(f"key {created.info.key_id} of {name} created; it is shown only now. "
-              f"Send it as 'Authorization: Bearer <key>'.", highlight=False, soft_wrap=True)
+    err.print(
+        f"key {created.info.key_id} of {name} created; it is shown only now. "
+        f"Send it as 'Authorization: Bearer <key>'.",
+        highlight=False,
+        soft_wrap=True,
+    )
     if created.active == MAX_ACTIVE:
-        err.print(f"{name} now holds two keys: once the application sends the new one, "
-                  f"revoke the old one with `oaken keys revoke {name} --key-id OLD_ID` "
-                  "(`oaken keys list` shows the ids).", highlight=False, soft_wrap=True)
+        err.print(
+            f"{name} now holds two keys: once the application sends the new one, "
+            f"revoke the old one with `oaken keys revoke {name} --key-id OLD_ID` "
+            "(`oaken keys list` shows the ids).",
+            highlight=False,
+            soft_wrap=True,
+        )
 
 
 def _when(value: datetime | None) -> str:
@@ -65,8 +75,13 @@ def list_(
     for column in ("name", "key id", "created", "last used", *(["revoked"] if revoked else [])):
         table.add_column(column)
     for key in keys:
-        table.add_row(key.name, key.key_id, _when(key.created_at), _when(key.last_used_at),
-                      *([_when(key.revoked_at)] if revoked else []))
+        table.add_row(
+            key.name,
+            key.key_id,
+            _when(key.created_at),
+            _when(key.last_used_at),
+            *([_when(key.revoked_at)] if revoked else []),
+        )
     out.print(table)
     if settings.api_token:
         err.print("OAKEN_API_TOKEN is set: the API also takes it, as the key named `token`.")
@@ -75,8 +90,11 @@ def list_(
 @keys_app.command("revoke")
 def revoke(
     name: Annotated[str, typer.Argument(help="the application")],
-    key_id: Annotated[str | None, typer.Option(
-        "--key-id", help="revoke only this key of NAME (rotation); default: all of them")
+    key_id: Annotated[
+        str | None,
+        typer.Option(
+            "--key-id", help="revoke only this key of NAME (rotation); default: all of them"
+        ),
     ] = None,
 ) -> None:
     """Revoke every key of NAME, or one with --key-id. Every API process refuses it

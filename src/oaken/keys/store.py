@@ -51,11 +51,15 @@ def hash_key(key: str) -> str:
 
 def check_name(name: str) -> str:
     if not NAME.fullmatch(name):
-        raise ApiKeyError(f"key name {name!r}: 1 to 64 letters, digits, '.', '_' or '-', "
-                          "starting with a letter or digit")
+        raise ApiKeyError(
+            f"key name {name!r}: 1 to 64 letters, digits, '.', '_' or '-', "
+            "starting with a letter or digit"
+        )
     if name in RESERVED:
-        raise ApiKeyError(f"key name {name!r} is reserved (the platform's own senders: "
-                          f"{', '.join(sorted(RESERVED))})")
+        raise ApiKeyError(
+            f"key name {name!r} is reserved (the platform's own senders: "
+            f"{', '.join(sorted(RESERVED))})"
+        )
     return name
 
 
@@ -71,8 +75,13 @@ class KeyInfo:
         def iso(value: datetime | None) -> str | None:
             return None if value is None else value.isoformat() + "Z"
 
-        return {"name": self.name, "key_id": self.key_id, "created_at": iso(self.created_at),
-                "last_used_at": iso(self.last_used_at), "revoked_at": iso(self.revoked_at)}
+        return {
+            "name": self.name,
+            "key_id": self.key_id,
+            "created_at": iso(self.created_at),
+            "last_used_at": iso(self.last_used_at),
+            "revoked_at": iso(self.revoked_at),
+        }
 
 
 @dataclass(frozen=True)
@@ -103,14 +112,19 @@ def create_key(engine: Engine, name: str) -> Created:
     key, created = new_key(), now()
     with engine.begin() as connection:
         active = connection.execute(
-            select(func.count()).select_from(table).where(_active(name))).scalar_one()
+            select(func.count()).select_from(table).where(_active(name))
+        ).scalar_one()
         if active >= MAX_ACTIVE:
             raise ApiKeyError(
                 f"{name} already holds {MAX_ACTIVE} keys: revoke one first "
-                f"(oaken keys list, then oaken keys revoke {name} --key-id ID)")
+                f"(oaken keys list, then oaken keys revoke {name} --key-id ID)"
+            )
         key_id = secrets.token_hex(4)
-        connection.execute(insert(table).values(
-            key_id=key_id, name=name, key_hash=hash_key(key), created_at=created))
+        connection.execute(
+            insert(table).values(
+                key_id=key_id, name=name, key_hash=hash_key(key), created_at=created
+            )
+        )
     info = KeyInfo(key_id, name, created, None, None)
     return Created(info=info, key=key, active=active + 1)
 
@@ -118,14 +132,16 @@ def create_key(engine: Engine, name: str) -> Created:
 def list_keys(engine: Engine, *, revoked: bool = False) -> list[KeyInfo]:
     """Every key (without revoked ones unless ``revoked``), by name then creation."""
     key = models.ApiKey
-    query = select(key.key_id, key.name, key.created_at, key.last_used_at,
-                   key.revoked_at).order_by(key.name, key.created_at)
+    query = select(key.key_id, key.name, key.created_at, key.last_used_at, key.revoked_at).order_by(
+        key.name, key.created_at
+    )
     if not revoked:
         query = query.where(key.revoked_at.is_(None))
     with engine.connect() as connection:
-        return [KeyInfo(key_id, name, created_at, last_used_at, revoked_at)
-                for key_id, name, created_at, last_used_at, revoked_at
-                in connection.execute(query)]
+        return [
+            KeyInfo(key_id, name, created_at, last_used_at, revoked_at)
+            for key_id, name, created_at, last_used_at, revoked_at in connection.execute(query)
+        ]
 
 
 def revoke(engine: Engine, name: str, *, key_id: str | None = None) -> list[str]:
@@ -135,13 +151,11 @@ def revoke(engine: Engine, name: str, *, key_id: str | None = None) -> list[str]
     if key_id is not None:
         condition = and_(condition, table.c.key_id == key_id)
     with engine.begin() as connection:
-        ids: list[str] = list(
-            connection.execute(select(table.c.key_id).where(condition)).scalars())
+        ids: list[str] = list(connection.execute(select(table.c.key_id).where(condition)).scalars())
         if not ids:
             which = f"key {key_id} of {name!r}" if key_id else f"key named {name!r}"
             raise ApiKeyError(f"no active {which} (oaken keys list shows them)")
-        connection.execute(update(table).where(table.c.key_id.in_(ids)).values(
-            revoked_at=now()))
+        connection.execute(update(table).where(table.c.key_id.in_(ids)).values(revoked_at=now()))
     return ids
 
 
@@ -149,16 +163,23 @@ def load_keys(connection: Connection) -> dict[str, Entry]:
     """Every key, active or revoked, by its hash."""
     table = models.api_keys
     rows = connection.execute(
-        select(table.c.key_hash, table.c.key_id, table.c.name, table.c.revoked_at))
-    return {str(key_hash): Entry(str(key_id), str(name), revoked_at is not None)
-            for key_hash, key_id, name, revoked_at in rows}
+        select(table.c.key_hash, table.c.key_id, table.c.name, table.c.revoked_at)
+    )
+    return {
+        str(key_hash): Entry(str(key_id), str(name), revoked_at is not None)
+        for key_hash, key_id, name, revoked_at in rows
+    }
 
 
 def record_use(connection: Connection, used: Mapping[str, datetime]) -> None:
     """Note when keys were last used (``{key_id: when}``); never moves a time back."""
     table = models.api_keys
     for key_id, when in used.items():
-        connection.execute(update(table).where(
-            table.c.key_id == key_id,
-            or_(table.c.last_used_at.is_(None), table.c.last_used_at < when),
-        ).values(last_used_at=when))
+        connection.execute(
+            update(table)
+            .where(
+                table.c.key_id == key_id,
+                or_(table.c.last_used_at.is_(None), table.c.last_used_at < when),
+            )
+            .values(last_used_at=when)
+        )

@@ -15,8 +15,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import mysql
 
-revision = '0005'
-down_revision = '0002'
+revision = "0005"
+down_revision = "0002"
 branch_labels = None
 depends_on = None
 
@@ -25,19 +25,19 @@ Timestamp = sa.DateTime().with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb"
 
 def upgrade() -> None:
     op.create_table(
-        'api_keys',
-        sa.Column('key_id', sa.String(16), nullable=False),
-        sa.Column('name', sa.String(64), nullable=False),
-        sa.Column('key_hash', sa.String(64), nullable=False),
-        sa.Column('created_at', Timestamp, nullable=False),
-        sa.Column('last_used_at', Timestamp, nullable=True),
-        sa.Column('revoked_at', Timestamp, nullable=True),
-        sa.PrimaryKeyConstraint('key_id', name=op.f('pk_api_keys')),
-        sa.UniqueConstraint('key_hash', name=op.f('uq_api_keys_key_hash')),
+        "api_keys",
+        sa.Column("key_id", sa.String(16), nullable=False),
+        sa.Column("name", sa.String(64), nullable=False),
+        sa.Column("key_hash", sa.String(64), nullable=False),
+        sa.Column("created_at", Timestamp, nullable=False),
+        sa.Column("last_used_at", Timestamp, nullable=True),
+        sa.Column("revoked_at", Timestamp, nullable=True),
+        sa.PrimaryKeyConstraint("key_id", name=op.f("pk_api_keys")),
+        sa.UniqueConstraint("key_hash", name=op.f("uq_api_keys_key_hash")),
     )
-    op.create_index(op.f('ix_api_keys_name'), 'api_keys', ['name'], unique=False)
+    op.create_index(op.f("ix_api_keys_name"), "api_keys", ["name"], unique=False)
 
 
 def downgrade() -> None:
-    op.drop_index(op.f('ix_api_keys_name'), table_name='api_keys')
-    op.drop_table('api_keys')
+    op.drop_index(op.f("ix_api_keys_name"), table_name="api_keys")
+    op.drop_table("api_keys")

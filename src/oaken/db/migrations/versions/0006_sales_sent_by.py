@@ -14,16 +14,16 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0006'
-down_revision = '0005'
+revision = "0006"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
 
 def upgrade() -> None:
-    op.add_column('sales', sa.Column('sent_by', sa.String(255), nullable=True))
+    op.add_column("sales", sa.Column("sent_by", sa.String(255), nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('sales') as batch:
-        batch.drop_column('sent_by')
+    with op.batch_alter_table("sales") as batch:
+        batch.drop_column("sent_by")
