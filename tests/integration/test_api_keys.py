@@ -33,8 +33,8 @@ NDJSON = {"content-type": "application/x-ndjson"}
 class Api:
     """``python -m oaken api`` as a process of its own, stopped by its pid."""
 
-    def __init__(self, settings: Settings, logs: Path, **env: str) -> None:
-        self.port = free_port()
+    def __init__(self, settings: Settings, logs: Path, port: int | None = None, **env: str) -> None:
+        self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = logs / f"api-{self.port}.log"
         logs.mkdir(parents=True, exist_ok=True)
@@ -288,6 +288,31 @@ def test_rotation_with_two_live_keys_loses_no_request(
         )
         >= 2
     )
+
+
+def test_the_journal_keeps_the_sender_across_a_kill_of_the_api(
+    settings, running: Running, apis, tmp_path
+) -> None:
+    """Accepted into the journal while the broker is away, the API killed with SIGKILL,
+    started again with the broker: the sales arrive with their key's name."""
+    engine = make_engine(settings.database_url)
+    shop = create_key(engine, "shop")
+    engine.dispose()
+    first = Api(
+        settings, tmp_path / "logs", OAKEN_JOURNAL="on", OAKEN_KAFKA_BOOTSTRAP="127.0.0.1:1"
+    )
+    apis.append(first)
+    first.wait_healthy()
+    assert first.post(shop.key, range(0, 30)).json() == {"accepted": 30, "rejected": []}
+    first.process.kill()
+    first.process.wait()
+    assert senders(settings) == {}
+    again = Api(settings, tmp_path / "logs", port=first.port, OAKEN_JOURNAL="on")
+    apis.append(again)
+    again.wait_healthy()
+    running.start("orders")
+    wait_until(lambda: len(senders(settings)) == 30, timeout=120)
+    assert senders(settings) == dict.fromkeys(line_ids(range(0, 30)), "shop")
 
 
 def test_replay_and_import_record_their_file_and_the_api_its_key(
