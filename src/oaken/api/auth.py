@@ -36,6 +36,7 @@ log = logging.getLogger("oaken.api.auth")
 REFRESH = 2.0
 RECORD_USE_EVERY = 60.0
 LOG_EVERY = 10.0
+FIRST_READ_WAIT = 3.0
 WHY = {
     "malformed": "malformed Authorization header",
     "unknown": "unknown key",
@@ -73,6 +74,7 @@ class KeyRing:
         self._used: dict[str, float] = {}  # key_id -> last use, since the last write
         self._logged: dict[str, float] = {}
         self._stop = threading.Event()
+        self._first_read = threading.Event()
         self._thread = threading.Thread(target=self._run, name="api-keys", daemon=True)
 
     # -- the request's side ----------------------------------------------------------
@@ -163,9 +165,12 @@ class KeyRing:
         """True when no key is configured (only loopback clients are served)."""
         return not self._token and self._keys is not None and self._open
 
-    def start(self) -> None:
-        self.refresh()
+    def start(self, *, wait: float = FIRST_READ_WAIT) -> None:
+        """Start the refresher; wait up to ``wait`` seconds for its first read, so a
+        database that does not answer (the API takes sales without it, into the journal)
+        cannot hold up the start."""
         self._thread.start()
+        self._first_read.wait(wait)
 
     def close(self) -> None:
         self._stop.set()
@@ -212,6 +217,8 @@ class KeyRing:
             )
 
     def _run(self) -> None:
+        self.refresh()
+        self._first_read.set()
         written = time.monotonic()
         while not self._stop.wait(REFRESH):
             self.refresh()
