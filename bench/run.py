@@ -24,6 +24,7 @@ def main() -> None:
     runs = [
         ["streaming.py", *(["--sales", "20000", "--latency-seconds", "5"] if args.quick
                            else [])],
+        ["api_auth.py", *(["--requests", "300", "--rounds", "1"] if args.quick else [])],
         ["import_breakdown.py", *(["--rows", "20000"] if args.quick else [])],
         ["el_readers.py", *(["--rows", "20000"] if args.quick else [])],
         ["analytics.py", "--home", str(home), "--keep",

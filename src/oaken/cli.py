@@ -255,6 +255,7 @@ def replay(
     seed: Annotated[int, typer.Option(help="seed for --synthetic")] = 42,
 ) -> None:
     """Publish sale messages to sales.raw, with a progress bar."""
+    from oaken.provenance import replay_sender
     from oaken.sources import files, generator
     from oaken.sources.replay import publish
 
@@ -270,7 +271,7 @@ def replay(
         total, records = synthetic, generator.iter_sales(synthetic, seed=seed, style="compact")
     with progress_bar() as bar:
         task = bar.add_task("replay", total=total, rate="")
-        sent = publish(config, records, rate=rate,
+        sent = publish(config, records, rate=rate, sent_by=replay_sender(path),
                        progress=lambda n: bar.update(task, advance=n))
     err.print(f"published {sent} messages to {config.topic_prefix}sales.raw")
 
@@ -302,6 +303,7 @@ def import_(
     from oaken.db.engine import make_engine
     from oaken.db.migrate import migrate
     from oaken.ingest import import_records
+    from oaken.provenance import import_sender
     from oaken.sources import files
 
     if not path.is_file():
@@ -311,7 +313,7 @@ def import_(
     with progress_bar() as bar:
         task = bar.add_task("import", total=files.count_records(path), rate="")
         report = import_records(make_engine(config.database_url), files.read_records(path),
-                                batch_size=config.batch_size,
+                                batch_size=config.batch_size, sent_by=import_sender(path),
                                 progress=lambda n: bar.update(task, advance=n))
     for problem in report.problems:
         err.print(f"  {problem}", markup=False, highlight=False)
@@ -459,9 +461,11 @@ def demo(
 def _register_parts() -> None:
     from oaken.analytics.cli import register as register_analytics
     from oaken.dashboard.cli import register as register_dashboard
+    from oaken.keys.cli import register as register_keys
 
     register_analytics(app)
     register_dashboard(app)
+    register_keys(app)
 
 
 _register_parts()

@@ -7,6 +7,7 @@ prints one line.
     ├── DatabaseError            the database cannot be reached or migrated
     ├── ContractError            a sale message breaks data contract v1 (names the fields)
     ├── JournalFull              the API's journal holds its maximum (oaken.api.journal)
+    ├── ApiKeyError              an API key command was refused (oaken.keys)
     └── AnalyticsError           extract/load, dbt, forecasts or retention failed
         ├── WarehouseError       the warehouse is missing, unreachable or misconfigured
         │   ├── WarehouseMissing no warehouse file, or a table asked for is not in it
@@ -46,6 +47,10 @@ class ContractError(OakenError):
 class JournalFull(OakenError):
     """The API's journal holds ``OAKEN_JOURNAL_MAX_RECORDS`` records: the broker or the
     orders worker is not keeping up, or is away."""
+
+
+class ApiKeyError(OakenError):
+    """A key command was refused: a bad name, a third key for one name, no such key."""
 
 
 class AnalyticsError(OakenError):

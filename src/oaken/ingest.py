@@ -45,7 +45,9 @@ def import_records(
     *,
     batch_size: int = 5000,
     progress: Callable[[int], None] | None = None,
+    sent_by: str | None = None,
 ) -> ImportReport:
+    """Import ``records``; each new sale records ``sent_by`` (``import:<file name>``)."""
     report = ImportReport()
     dimensions = DimensionCache()
     with engine.connect() as connection:
@@ -58,7 +60,7 @@ def import_records(
         with engine.begin() as connection:
             try:
                 _plan_for_now(connection)
-                orders = write_batch(connection, batch, dimensions)
+                orders = write_batch(connection, batch, dimensions, sent_by=sent_by)
             except BaseException:
                 dimensions.rollback()
                 raise
@@ -122,7 +124,8 @@ def _collector_paused() -> Iterator[None]:
 
 
 def write_batch(
-    connection: Connection, batch: list[tuple[Sale, int]], dimensions: DimensionCache
+    connection: Connection, batch: list[tuple[Sale, int]], dimensions: DimensionCache,
+    *, sent_by: str | None = None,
 ) -> OrdersResult[int]:
     """The three stages for one batch, inside the caller's transaction, published (no
     worker waits for these events).
@@ -132,7 +135,8 @@ def write_batch(
     sales are looked up. Ledger entries are always looked up: archiving removes old
     sales and their shipments but keeps their entries.
     """
-    orders = record_sales(connection, batch, dimensions, published=True)
+    orders = record_sales(connection, batch, dimensions, published=True,
+                          sent_by=lambda _line: sent_by)
     shipments = [shipment_for(sale) for sale in orders.new]
     insert_shipments(connection, shipments, published=True)
     late = schedule_shipments(connection, orders.redelivered, published=True)

@@ -11,6 +11,9 @@ from oaken.bus.topics import Topics
 from tests.support.factory import sale
 from tests.support.pipeline import make_settings, read_topic
 
+#: the client address of a request from the API's own host (TestClient's default is a name)
+LOOPBACK = ("127.0.0.1", 50000)
+
 
 @pytest.fixture
 def api_settings(sqlite_url, broker, tmp_path):
@@ -19,7 +22,7 @@ def api_settings(sqlite_url, broker, tmp_path):
 
 @pytest.fixture
 def client(api_settings):
-    with TestClient(create_app(api_settings)) as test_client:
+    with TestClient(create_app(api_settings), client=LOOPBACK) as test_client:
         yield test_client
 
 
@@ -36,6 +39,8 @@ def test_an_object_an_array_and_ndjson_are_accepted_and_acknowledged(client, api
         sale(n)["Invoice"] for n in range(1, 9))
     assert {m.key() for m in messages} == {str(sale(n)["StoreNumber"]).encode()
                                            for n in range(1, 9)}
+    # no key configured: a loopback client sends as `local`
+    assert {tuple(m.headers() or ()) for m in messages} == {(("sent_by", b"local"),)}
 
 
 def test_invalid_records_are_listed_by_index_with_field_errors(client) -> None:
@@ -68,12 +73,14 @@ def test_all_invalid_is_422_malformed_is_400_and_too_big_is_413(client) -> None:
 
 def test_bearer_token_is_required_when_configured(sqlite_url, broker, tmp_path) -> None:
     settings = make_settings(sqlite_url, broker, tmp_path, api_token="s3cret")
-    with TestClient(create_app(settings)) as client:
+    with TestClient(create_app(settings), client=LOOPBACK) as client:
         assert client.post("/v1/sales", json=sale(1)).status_code == 401
         wrong = {"authorization": "Bearer nope"}
         assert client.post("/v1/sales", json=sale(1), headers=wrong).status_code == 401
         right = {"authorization": "Bearer s3cret"}
         assert client.post("/v1/sales", json=sale(1), headers=right).status_code == 202
+    [message] = read_topic(settings, Topics(settings.topic_prefix).sales_raw)
+    assert message.headers() == [("sent_by", b"token")]
 
 
 def test_health_and_metrics(client, sqlite_url, tmp_path) -> None:
@@ -92,7 +99,7 @@ def test_health_is_503_when_the_broker_is_unreachable(sqlite_url, tmp_path) -> N
 
     settings = Settings(home=tmp_path, database_url=sqlite_url,
                         kafka_bootstrap="127.0.0.1:1")
-    with TestClient(create_app(settings)) as client:
+    with TestClient(create_app(settings), client=LOOPBACK) as client:
         response = client.get("/healthz")
     assert response.status_code == 503
     assert response.json()["database"] == "ok"
@@ -101,7 +108,7 @@ def test_health_is_503_when_the_broker_is_unreachable(sqlite_url, tmp_path) -> N
 
 def test_a_body_the_inflight_budget_could_never_hold_is_413_not_503(sqlite_url, broker, tmp_path):
     settings = make_settings(sqlite_url, broker, tmp_path, api_max_inflight_mb=1)
-    with TestClient(create_app(settings)) as client:
+    with TestClient(create_app(settings), client=LOOPBACK) as client:
         response = client.post("/v1/sales", content=b"x" * (2 * 1024 * 1024))
     assert response.status_code == 413
     assert response.json()["detail"] == "body larger than OAKEN_API_MAX_INFLIGHT_MB=1"

@@ -132,9 +132,10 @@ def test_operations_tab_shows_shipping_receivables_ledger_and_live_status(env) -
     # no broker runs in this test: said once, as a warning, not an error
     assert [w.value for w in at.warning if "not reachable" in w.value]
     assert not at.error
-    for subheader in ("Shipments scheduled per day", "Receivables by store",
-                      "Ledger balance check", "Live pipeline status"):
+    for subheader in ("Shipments scheduled per day", "Sales per sender per day",
+                      "Receivables by store", "Ledger balance check", "Live pipeline status"):
         assert subheader in [s.value for s in at.subheader]
+    assert not at.info  # the senders' mart is there: no "built before senders" note
 
 
 def test_missing_warehouse_is_a_message_not_a_traceback(tmp_path, monkeypatch) -> None:

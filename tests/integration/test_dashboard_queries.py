@@ -15,8 +15,9 @@ from io import StringIO
 import duckdb
 import pandas as pd
 import pytest
+from sqlalchemy import create_engine, text
 
-from oaken.dashboard import export, filters, finance, live, sales, shipping
+from oaken.dashboard import export, filters, finance, live, sales, senders, shipping
 from oaken.dashboard.filters import Filters, Meta, where
 from oaken.dashboard.formatting import change, compact, exact, percent
 from oaken.dashboard.sales import forecast_series
@@ -33,7 +34,7 @@ from tests.support.dashboard import (
     oracle_scorecards,
     sample_warehouse,
 )
-from tests.support.sample_warehouse import SampleWarehouse
+from tests.support.sample_warehouse import SENDER, SampleWarehouse
 
 # --- pure parts -----------------------------------------------------------------------
 
@@ -290,6 +291,22 @@ def test_shipments_per_day_equal_sql(sample, wh, meta, picks) -> None:
                       "and f.is_shipped group by 1 order by 1")
     assert [(r.ship_date.date(), r.shipments, round(r.shipping_cost, 2))
             for r in frame.itertuples()] == [(d, n, float(c)) for d, n, c in expected]
+
+
+def test_sales_per_sender_day_equal_the_database(sample, wh) -> None:
+    """The Operations tab's senders, against the source of truth the warehouse came from."""
+    frame = senders.sales_per_sender_day(wh)
+    engine = create_engine(sample.database_url)
+    with engine.connect() as connection:  # SQLite: money as integer hundredths
+        expected = connection.execute(text(
+            "SELECT date(updated_at), coalesce(sent_by, '(not recorded)'), count(*), "
+            "sum(sale_dollars) FROM sales GROUP BY 1, 2 ORDER BY 1, 2")).all()
+    engine.dispose()
+    assert [(r.recorded_date.date().isoformat(), r.sent_by, int(r.sale_lines),
+             round(r.sale_dollars, 2)) for r in frame.itertuples()] == [
+        (day, sender, lines, cents / 100) for day, sender, lines, cents in expected]
+    assert set(frame["sent_by"]) == {SENDER}
+    assert int(frame["sale_lines"].sum()) == sample.rows
 
 
 def test_receivables_and_ledger_check(sample, wh, meta, picks) -> None:

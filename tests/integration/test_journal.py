@@ -3,6 +3,7 @@ each record, sent again after a crash or a broker restart, bounded."""
 
 from __future__ import annotations
 
+import sqlite3
 import subprocess
 import sys
 import textwrap
@@ -23,8 +24,8 @@ from tests.support.factory import sale
 from tests.support.pipeline import Running, make_settings, read_topic, wait_until
 
 
-def records(first: int, count: int) -> list[tuple[bytes, bytes]]:
-    return [(str(sale(n)["StoreNumber"]).encode(), orjson.dumps(sale(n)))
+def records(first: int, count: int) -> list[tuple[bytes, bytes, str | None]]:
+    return [(str(sale(n)["StoreNumber"]).encode(), orjson.dumps(sale(n)), "journal-test")
             for n in range(first, first + count)]
 
 
@@ -40,15 +41,30 @@ def test_an_append_survives_kill_minus_nine_right_after_it_returns(tmp_path) -> 
         from pathlib import Path
         from oaken.api.journal import Journal
         journal = Journal(Path({str(path)!r}), max_records=1000)
-        journal.append([[(b"k", b"first")], [(b"k", b"second"), (b"k", b"third")]])
+        journal.append([[(b"k", b"first", "a")], [(b"k", b"second", "b"), (b"k", b"third", None)]])
         os.kill(os.getpid(), signal.SIGKILL)  # before the 202 could be written
     """)
     result = subprocess.run([sys.executable, "-c", script], capture_output=True)
     assert result.returncode == -9, result.stderr
     journal = Journal(path, max_records=1000)
     assert journal.size == 3
-    assert [value for _, _, value in journal.unsent("any", 10)] == [b"first", b"second",
-                                                                     b"third"]
+    assert [(value, sent_by) for _, _, value, sent_by in journal.unsent("any", 10)] == [
+        (b"first", "a"), (b"second", "b"), (b"third", None)]
+
+
+def test_a_journal_of_an_older_version_gets_the_sender_column(tmp_path) -> None:
+    """A journal written before ``sent_by`` existed keeps its records, sender unknown."""
+    path = tmp_path / "journal.sqlite"
+    old = sqlite3.connect(path)
+    old.executescript(
+        'CREATE TABLE records (seq INTEGER PRIMARY KEY AUTOINCREMENT, key BLOB, value BLOB '
+        'NOT NULL, cluster TEXT, partition INTEGER, "offset" INTEGER);'
+        "INSERT INTO records (key, value) VALUES (x'6b', x'6f6c64');")
+    old.close()
+    journal = Journal(path, max_records=10)
+    journal.append([[(b"k", b"new", "shop")]])
+    assert [(value, sent_by) for _, _, value, sent_by in journal.unsent("any", 10)] == [
+        (b"old", None), (b"new", "shop")]
 
 
 def test_a_full_journal_refuses_whole_requests_and_takes_those_that_fit(tmp_path) -> None:
@@ -78,6 +94,13 @@ def test_records_leave_only_once_the_orders_group_committed_past_them(
     finally:
         forwarder.close()
     assert sales_in(settings) == 300
+    messages = read_topic(settings, Topics(settings.topic_prefix).sales_raw)
+    assert {tuple(m.headers() or ()) for m in messages} == {(("sent_by", b"journal-test"),)}
+    engine = make_engine(settings.database_url)
+    with engine.connect() as connection:
+        senders = connection.execute(select(models.sales.c.sent_by).distinct()).scalars().all()
+    engine.dispose()
+    assert senders == ["journal-test"]
 
 
 def test_a_crash_between_forward_and_mark_sends_again_and_orders_absorbs_it(
@@ -89,7 +112,7 @@ def test_a_crash_between_forward_and_mark_sends_again_and_orders_absorbs_it(
     # what a forwarder that died after the broker's acknowledgement, before noting it,
     # leaves behind: the records on sales.raw, and unmarked in the journal
     producer = Producer(producer_config(settings))
-    for key, value in records(0, 200):
+    for key, value, _ in records(0, 200):
         producer.produce(topic, value=value, key=key)
     assert producer.flush(10) == 0
     forwarder = Forwarder(settings, journal)
@@ -126,7 +149,7 @@ def test_the_api_accepts_into_the_journal_while_the_broker_is_away(sqlite_url, t
 
     settings = Settings(home=tmp_path, database_url=sqlite_url, kafka_bootstrap="127.0.0.1:1",
                         journal="on", journal_max_records=4)
-    with TestClient(create_app(settings)) as client:
+    with TestClient(create_app(settings), client=("127.0.0.1", 50000)) as client:
         response = client.post("/v1/sales", json=[sale(1), sale(2), sale(3)])
         assert response.status_code == 202 and response.json()["accepted"] == 3
         health = client.get("/healthz")

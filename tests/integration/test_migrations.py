@@ -234,6 +234,7 @@ def test_the_key_columns_are_the_ids_codes_and_columns_pointing_at_them() -> Non
         ("journal_entries", "entry_id"), ("journal_entries", "invoice_line_id"),
         ("journal_lines", "entry_id"), ("journal_lines", "account_code"),
         ("dead_letters", "source_topic"), ("dead_letters", "cluster_id"),
+        ("api_keys", "key_id"), ("api_keys", "name"), ("api_keys", "key_hash"),
     }
 
 
@@ -301,8 +302,8 @@ def test_downgrade_from_0003_restores_the_default_collation(url_at_0001: str) ->
     _to_revision(url_at_0001, "0002")
     if url_at_0001.startswith("mysql"):
         collations, binary = _text_collations(url_at_0001)
-        altered = _key_columns() - {column for column in _key_columns()
-                                    if column[0] == "dead_letters"}  # dropped at 0002
+        altered = {column for column in _key_columns()  # the others are dropped at 0002
+                   if column[0] not in ("dead_letters", "api_keys")}
         assert all(collations[column] != binary for column in altered)
     migrate(url_at_0001)
     test_keys_compare_exactly_on_every_database(url_at_0001)
@@ -336,3 +337,47 @@ def test_0003_interrupted_half_way_finishes_when_run_again(mariadb_url: str) -> 
                           "fk_journal_lines_account_code_accounts"},
     }
     test_keys_compare_exactly_on_every_database(mariadb_url)
+
+
+# --- 0005 api_keys, 0006 sales.sent_by -----------------------------------------------
+
+
+@pytest.fixture(params=[e for e in ("sqlite", "mariadb", "postgresql") if e in ENGINES])
+def url_at_0002(request, tmp_path, server_status) -> Iterator[str]:
+    for url in fresh_database(request.param, tmp_path, server_status):
+        _to_revision(url, "0002")
+        yield url
+
+
+def test_sales_recorded_before_0006_have_no_sender_and_keys_come_and_go(url_at_0002) -> None:
+    engine = make_engine(url_at_0002)
+    at = datetime(2026, 1, 1)
+    with engine.begin() as connection:
+        connection.execute(text("INSERT INTO stores (store_id, updated_at) VALUES (1, :at)"),
+                           {"at": at})
+        connection.execute(text("INSERT INTO products (item_id, updated_at) VALUES (1, :at)"),
+                           {"at": at})
+        connection.execute(text(
+            "INSERT INTO sales (invoice_line_id, invoice_id, sale_date, store_id, item_id,"
+            " bottles_sold, sale_dollars, content_hash, published, updated_at) VALUES"
+            " ('OLD', 'I', :day, 1, 1, 1, 500, 'h', :yes, :at)"),
+            {"day": date(2026, 1, 2), "yes": True, "at": at})
+    migrate(url_at_0002)
+    with engine.connect() as connection:
+        assert connection.execute(text(
+            "SELECT invoice_line_id, sent_by FROM sales")).all() == [("OLD", None)]
+        assert connection.execute(text("SELECT count(*) FROM api_keys")).scalar_one() == 0
+    from oaken.keys.store import create_key, list_keys
+
+    created = create_key(engine, "shop")
+    assert [key.key_id for key in list_keys(engine)] == [created.info.key_id]
+    engine.dispose()
+    _to_revision(url_at_0002, "0002")  # down: the column and the table go, the sale stays
+    engine = make_engine(url_at_0002)
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT invoice_line_id FROM sales")).all() == [("OLD",)]
+    schema = inspect(engine)
+    assert "sent_by" not in {column["name"] for column in schema.get_columns("sales")}
+    assert "api_keys" not in schema.get_table_names()
+    engine.dispose()
+    migrate(url_at_0002)

@@ -17,6 +17,9 @@ from pathlib import Path
 
 from oaken.sources.generator import DEFAULT_END, DEFAULT_START
 
+#: the sender of every sale of the sample (``oaken import`` of a file of this name)
+SENDER = "import:sample.csv"
+
 
 @dataclass(frozen=True)
 class SampleWarehouse:
@@ -63,7 +66,7 @@ def build_sample_warehouse(
     try:
         report = import_records(
             engine, iter_sales(rows, seed=seed, start=start, end=end, style="compact"),
-            batch_size=batch_size, progress=progress)
+            batch_size=batch_size, progress=progress, sent_by=SENDER)
     finally:
         engine.dispose()
     imported = time.perf_counter()

@@ -10,12 +10,15 @@ the request.
 
 Overload is answered, not absorbed: past ``OAKEN_API_MAX_INFLIGHT_MB`` of request bodies
 in memory, or a full journal, the API answers ``503`` with ``Retry-After``.
+
+Who may send is decided by :mod:`oaken.api.auth` (API keys, ``OAKEN_API_TOKEN``, or,
+with no key at all, loopback clients only); the sender's name travels with every
+record as the ``sent_by`` header (:mod:`oaken.provenance`). There is no access log.
 """
 
 from __future__ import annotations
 
 import asyncio
-import secrets
 import threading
 import time
 from contextlib import asynccontextmanager
@@ -36,19 +39,23 @@ from prometheus_client import (
 )
 from sqlalchemy import text
 
+from oaken.api.auth import KeyRing, Refusal, is_loopback
 from oaken.api.forwarder import Forwarder
 from oaken.api.journal import GroupCommit, Journal
 from oaken.bus.config import admin_config, producer_config
 from oaken.bus.topics import Topics
 from oaken.contract import parse_sale
 from oaken.db.engine import make_engine
-from oaken.errors import BrokerError, ContractError, JournalFull
+from oaken.errors import BrokerError, ConfigError, ContractError, JournalFull
+from oaken.keys.store import load_keys
+from oaken.provenance import headers_for
 from oaken.settings import Settings
 
 MAX_BODY = 10 * 1024 * 1024
 MAX_RECORD = 100 * 1024  # below Kafka's default 1 MB message limit, far above a real record
 ACK_TIMEOUT = 30.0
-RETRY_AFTER = {"busy": "1", "journal": "5", "broker": "5"}
+RETRY_AFTER = {"busy": "1", "journal": "5", "broker": "5", "keys": "2"}
+Record = tuple[bytes, bytes, str | None]  # key, value, sent_by
 
 
 class Metrics:
@@ -86,7 +93,7 @@ class SalesProducer:
         self._thread.join()
         self.producer.flush(10)
 
-    async def send(self, topic: str, items: list[tuple[bytes, bytes]]) -> None:
+    async def send(self, topic: str, items: list[Record]) -> None:
         loop = asyncio.get_running_loop()
         remaining = len(items)
         done: asyncio.Future[None] = loop.create_future()
@@ -106,10 +113,11 @@ class SalesProducer:
 
         if not items:
             return
-        for key, value in items:
+        for key, value, sent_by in items:
             while True:
                 try:
-                    self.producer.produce(topic, value=value, key=key, on_delivery=delivered)
+                    self.producer.produce(topic, value=value, key=key,
+                                          headers=headers_for(sent_by), on_delivery=delivered)
                     break
                 except BufferError:
                     await asyncio.sleep(0.01)
@@ -174,6 +182,10 @@ def create_app(settings: Settings) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI):
+        state["engine"] = make_engine(settings.database_url)
+        token = settings.api_token.get_secret_value() if settings.api_token else None
+        state["keys"] = KeyRing(state["engine"], token=token)
+        state["keys"].start()
         if settings.journal_enabled:
             journal = Journal(settings.journal_path, max_records=settings.journal_max_records)
             forwarder = Forwarder(settings, journal)
@@ -182,7 +194,6 @@ def create_app(settings: Settings) -> FastAPI:
             forwarder.start()
         else:
             state["producer"] = SalesProducer(settings)
-        state["engine"] = make_engine(settings.database_url)
         state["admin"] = AdminClient(admin_config(settings))
         yield
         if settings.journal_enabled:
@@ -191,11 +202,12 @@ def create_app(settings: Settings) -> FastAPI:
             state["journal"].close()
         else:
             state["producer"].close()
+        state["keys"].close()
         state["engine"].dispose()
 
     app = FastAPI(title="Oaken Spirits ingest API", version="1", lifespan=lifespan)
 
-    async def store(accepted: list[tuple[bytes, bytes]]) -> JSONResponse | None:
+    async def store(accepted: list[Record]) -> JSONResponse | None:
         """Make ``accepted`` durable; an error response if that cannot be done now."""
         if settings.journal_enabled:
             try:
@@ -213,11 +225,11 @@ def create_app(settings: Settings) -> FastAPI:
 
     @app.post("/v1/sales", status_code=202)
     async def post_sales(request: Request) -> Response:
-        if settings.api_token:
-            expected = f"Bearer {settings.api_token.get_secret_value()}".encode()
-            given = request.headers.get("authorization", "").encode()
-            if not secrets.compare_digest(given, expected):
-                return _error(401, "missing or wrong bearer token")
+        sender = state["keys"].sender(request.headers.get("authorization"),
+                                      request.client.host if request.client else None)
+        if isinstance(sender, Refusal):
+            return _error(sender.status, sender.detail,
+                          retry_after=RETRY_AFTER["keys"] if sender.status == 503 else None)
         declared = request.headers.get("content-length")
         size = int(declared) if declared and declared.isdigit() else 0
         if size > largest:
@@ -239,15 +251,15 @@ def create_app(settings: Settings) -> FastAPI:
                         return _error(503, "the API is busy: too much work in progress",
                                       retry_after=RETRY_AFTER["busy"])
                     held = len(body)
-            return await ingest(bytes(body), request.headers.get("content-type", ""))
+            return await ingest(bytes(body), request.headers.get("content-type", ""), sender)
         finally:
             budget.give(held)
 
-    async def ingest(body: bytes, content_type: str) -> Response:
+    async def ingest(body: bytes, content_type: str, sender: str) -> Response:
         records = _records(body, content_type)
         if isinstance(records, JSONResponse):
             return records
-        accepted: list[tuple[bytes, bytes]] = []
+        accepted: list[Record] = []
         rejected = []
         for index, record in enumerate(records):
             try:
@@ -260,7 +272,7 @@ def create_app(settings: Settings) -> FastAPI:
                 rejected.append({"index": index, "errors": [
                     f"record: {len(value):,} bytes, more than {MAX_RECORD:,}"]})
                 continue
-            accepted.append((str(sale.store_id).encode(), value))
+            accepted.append((str(sale.store_id).encode(), value, sender))
         started = time.perf_counter()
         if accepted:
             refused = await store(accepted)
@@ -308,8 +320,32 @@ def _health(state: dict[str, Any]) -> dict[str, str]:
     return checks
 
 
+def refuse_open_bind(settings: Settings) -> None:
+    """Refuse to serve beyond the loopback interface while no key is configured.
+
+    Checked before binding when the database answers; when it does not, the API starts
+    and refuses non-loopback clients until it has read the keys (:mod:`oaken.api.auth`).
+    """
+    if settings.api_token or is_loopback(settings.api_host):
+        return
+    engine = make_engine(settings.database_url)
+    try:
+        with engine.connect() as connection:
+            keys = load_keys(connection)
+    except Exception:  # unknown yet: the API itself refuses remote clients without keys
+        return
+    finally:
+        engine.dispose()
+    if not any(not entry.revoked for entry in keys.values()):
+        raise ConfigError(
+            f"OAKEN_API_HOST={settings.api_host}: no API key is configured, so the API "
+            "serves 127.0.0.1 only (create one with `oaken keys create NAME`, or set "
+            "OAKEN_API_TOKEN)")
+
+
 def serve(settings: Settings) -> None:
     import uvicorn
 
+    refuse_open_bind(settings)
     uvicorn.run(create_app(settings), host=settings.api_host, port=settings.api_port,
                 log_level="warning", access_log=False)

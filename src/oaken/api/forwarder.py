@@ -24,6 +24,7 @@ from oaken.bus.config import admin_config, consumer_config, producer_config
 from oaken.bus.produce import produce
 from oaken.bus.topics import Topics, ensure_topics
 from oaken.errors import BrokerError
+from oaken.provenance import headers_for
 from oaken.settings import Settings
 from oaken.workers.stages import group_id
 
@@ -116,8 +117,9 @@ class Forwarder:
             return callback
 
         try:
-            for seq, key, value in rows:
-                produce(self._producer, self.topic, value, key=key, on_delivery=delivered(seq))
+            for seq, key, value, sent_by in rows:
+                produce(self._producer, self.topic, value, key=key,
+                        headers=headers_for(sent_by), on_delivery=delivered(seq))
         except KafkaException:  # e.g. a restarted broker whose topics are not back yet
             self._abandon_round()
             raise

@@ -15,6 +15,11 @@ in one transaction, for many concurrent requests at once (one disk flush for all
 them), and a record is done when a consumer group's committed offset passes the
 position the record got on a given cluster, not when a reader acknowledges it. Those
 queues put and acknowledge one item at a time and keep no broker position.
+
+Each record keeps its sender (``sent_by``, :mod:`oaken.provenance`), which the
+forwarder sends as the message's header: it survives a restart of the API like the
+record itself. A journal written before the column existed gets it on opening (NULL
+for the records already there).
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ CREATE TABLE IF NOT EXISTS records (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     key BLOB,
     value BLOB NOT NULL,
+    sent_by TEXT,              -- the sender (oaken.provenance); NULL when not known
     cluster TEXT,              -- where the record was last forwarded: NULL until then
     partition INTEGER,
     "offset" INTEGER
@@ -40,7 +46,7 @@ CREATE TABLE IF NOT EXISTS records (
 CREATE INDEX IF NOT EXISTS ix_records_cluster ON records (cluster, partition, "offset");
 """
 
-Record = tuple[bytes, bytes]  # key, value
+Record = tuple[bytes, bytes, str | None]  # key, value, sent_by
 
 
 class Journal:
@@ -55,6 +61,9 @@ class Journal:
         for pragma in ("journal_mode=WAL", "synchronous=FULL", "busy_timeout=30000"):
             self._db.execute(f"PRAGMA {pragma}")
         self._db.executescript(SCHEMA)
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(records)")}
+        if "sent_by" not in columns:  # a journal of an older version
+            self._db.execute("ALTER TABLE records ADD COLUMN sent_by TEXT")
         self.size = self._db.execute("SELECT count(*) FROM records").fetchone()[0]
 
     def close(self) -> None:
@@ -77,16 +86,19 @@ class Journal:
             if rows:
                 with self._db:
                     self._db.execute("BEGIN IMMEDIATE")
-                    self._db.executemany("INSERT INTO records (key, value) VALUES (?, ?)", rows)
+                    self._db.executemany(
+                        "INSERT INTO records (key, value, sent_by) VALUES (?, ?, ?)", rows)
                 self.size += len(rows)
         return taken
 
-    def unsent(self, cluster: str, limit: int) -> list[tuple[int, bytes | None, bytes]]:
-        """Records not (yet) sent to ``cluster``, oldest first."""
+    def unsent(self, cluster: str, limit: int
+               ) -> list[tuple[int, bytes | None, bytes, str | None]]:
+        """Records not (yet) sent to ``cluster``, oldest first: seq, key, value, sent_by."""
         with self._lock:
             return self._db.execute(
-                "SELECT seq, key, value FROM records WHERE cluster IS NULL OR cluster <> ? "
-                "ORDER BY seq LIMIT ?", (cluster, limit)).fetchall()
+                "SELECT seq, key, value, sent_by FROM records "
+                "WHERE cluster IS NULL OR cluster <> ? ORDER BY seq LIMIT ?",
+                (cluster, limit)).fetchall()
 
     def mark_sent(self, cluster: str, positions: Iterable[tuple[int, int, int]]) -> None:
         """Note where records landed: ``(partition, offset, seq)`` each."""

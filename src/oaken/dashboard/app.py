@@ -22,7 +22,7 @@ import plotly.graph_objects as go
 import streamlit as st
 from plotly.subplots import make_subplots
 
-from oaken.dashboard import export, finance, sales, shipping
+from oaken.dashboard import export, finance, sales, senders, shipping
 from oaken.dashboard.filters import (
     Filters,
     Meta,
@@ -431,6 +431,8 @@ def _operations(report: Report, f: Filters, settings: Any) -> None:
     _layout(figure, "Shipments of the filtered sales, by scheduled ship date")
     st.plotly_chart(figure, config=PLOTLY_CONFIG, key="shipments_daily")
 
+    _senders(report)
+
     st.subheader("Receivables by store")
     owed = report(finance.receivables, f)
     total = owed["balance"].sum() if len(owed) else 0.0
@@ -500,6 +502,27 @@ def _operations(report: Report, f: Filters, settings: Any) -> None:
     if live.counts:
         right.dataframe(pd.DataFrame(sorted(live.counts.items()), columns=["table", "rows"]),
                         hide_index=True)
+
+
+def _senders(report: Report) -> None:
+    st.subheader("Sales per sender per day")
+    try:
+        per_day = report(senders.sales_per_sender_day)
+    except WarehouseMissing:
+        st.info(f"This warehouse was built before senders were kept: {RUN_ANALYTICS}.")
+        return
+    figure = go.Figure([
+        go.Bar(x=rows["recorded_date"], y=rows["sale_lines"], name=str(sender),
+               customdata=rows["sale_dollars"],
+               hovertemplate=f"{sender}<br>%{{x|%a %d %b %Y}}: %{{y:,}} lines, "
+                             "$%{customdata:,.2f}<extra></extra>")
+        for sender, rows in per_day.groupby("sent_by", sort=True)])
+    _layout(figure, "Sale lines by sender (API key, replay:file, import:file), by the day "
+            "they were recorded")
+    figure.update_layout(barmode="stack")
+    st.plotly_chart(figure, config=PLOTLY_CONFIG, key="senders_daily")
+    st.caption("All sales, by the UTC day the database recorded them: the filters do not "
+               "apply. `(not recorded)`: recorded before senders were kept.")
 
 
 # --- helpers --------------------------------------------------------------------------

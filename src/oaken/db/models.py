@@ -141,6 +141,9 @@ class Sale(Base):
     content_hash: Mapped[str] = mapped_column(String(32))
     published: Mapped[bool] = mapped_column(Boolean, default=False)
     updated_at: Mapped[datetime] = mapped_column(Timestamp, index=True)
+    #: how the sale entered: an API key's name, ``replay:<file>``, ``import:<file>``;
+    #: NULL for sales recorded before revision 0006 (oaken.provenance)
+    sent_by: Mapped[str | None] = mapped_column(Text)
 
 
 class Shipment(Base):
@@ -230,6 +233,19 @@ class DeadLetter(Base):
     updated_at: Mapped[datetime] = mapped_column(Timestamp, index=True)
 
 
+class ApiKey(Base):
+    """A key of the ingest API (:mod:`oaken.keys`): only its SHA-256 is stored. Kept after
+    revocation (``revoked_at``); never extracted to the warehouse."""
+
+    __tablename__ = "api_keys"
+    key_id: Mapped[str] = mapped_column(Key(16), primary_key=True)
+    name: Mapped[str] = mapped_column(Key(64), index=True)
+    key_hash: Mapped[str] = mapped_column(Key(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(Timestamp)
+    last_used_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    revoked_at: Mapped[datetime | None] = mapped_column(Timestamp)
+
+
 def _table(model: type[Base]) -> Table:
     """The mapped class's Core table, typed as one (``__table__`` is a ``FromClause``)."""
     table = model.__table__
@@ -249,3 +265,4 @@ accounts = _table(Account)
 journal_entries = _table(JournalEntry)
 journal_lines = _table(JournalLine)
 dead_letters = _table(DeadLetter)
+api_keys = _table(ApiKey)

@@ -24,8 +24,9 @@ from oaken.bus.config import producer_config
 from oaken.bus.produce import produce
 from oaken.db import models
 from oaken.errors import OakenError
+from oaken.provenance import headers_for
 from oaken.settings import Settings
-from oaken.workers.letters import MAX_REASON, MAX_TEXT, SENT_BY, clean
+from oaken.workers.letters import MAX_REASON, MAX_TEXT, clean
 
 Status = Literal["open", "replayed", "discarded", "all"]
 letters_table = models.dead_letters
@@ -196,9 +197,8 @@ def replay_letters(
     # queued, to arrive later, once the letter was reported as still open
     producer = Producer(producer_config(settings, **{"message.timeout.ms": int(timeout * 1000)}))
     for letter in letters:
-        headers = [("dead_letter_id", str(letter.id).encode())]
-        if letter.sent_by is not None:
-            headers.append((SENT_BY, letter.sent_by.encode()))
+        headers = [("dead_letter_id", str(letter.id).encode()),
+                   *(headers_for(letter.sent_by) or ())]
         try:
             produce(
                 producer,

@@ -3,7 +3,8 @@
 Records are published as they are: validation happens in the orders worker, so a bad
 line in a file ends up in the dead-letter topic with its reason instead of stopping
 the replay. Messages are keyed by store number, which keeps each store's sales in
-order within a partition.
+order within a partition. Every message carries the ``sent_by`` header
+(``replay:<file name>`` or ``replay:synthetic``, :mod:`oaken.provenance`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from oaken.bus.produce import produce
 from oaken.bus.topics import Topics
 from oaken.contract.sale import FIELD_ALIASES
 from oaken.errors import BrokerError
+from oaken.provenance import headers_for
 from oaken.settings import Settings
 
 _STORE_KEYS = FIELD_ALIASES["store_id"]
@@ -62,8 +64,10 @@ def publish(
     *,
     rate: float | None = None,
     progress: Callable[[int], None] | None = None,
+    sent_by: str | None = None,
 ) -> int:
-    """Produce every record to ``sales.raw``; returns how many the broker acknowledged."""
+    """Produce every record to ``sales.raw`` with ``sent_by`` as its sender; returns how
+    many the broker acknowledged."""
     topic = Topics(settings.topic_prefix).sales_raw
     producer = Producer(producer_config(settings))
     failures: list[str] = []
@@ -72,11 +76,12 @@ def publish(
         if error is not None:
             failures.append(error.str())
 
+    headers = headers_for(sent_by)
     pacer = Pacer(rate)
     count = 0
     for record in records:
         key, value = encode(record)
-        produce(producer, topic, value, key=key, on_delivery=delivered)
+        produce(producer, topic, value, key=key, headers=headers, on_delivery=delivered)
         count += 1
         pacer.tick()
         if count % 1000 == 0:

@@ -17,9 +17,8 @@ from sqlalchemy import Connection
 
 from oaken.db import models
 from oaken.db.writes import insert_ignore
+from oaken.provenance import sender_of
 
-#: the header that names who sent a message (the ingest API's key, a replayed file…)
-SENT_BY = "sent_by"
 MAX_REASON = 1000
 MAX_TEXT = 255
 MAX_KEY = 65535  # BLOB on MariaDB/MySQL
@@ -32,15 +31,6 @@ def clean(text: str, limit: int) -> str:
     return printable[:limit]
 
 
-def header(message: Message, name: str) -> str | None:
-    """A header's value as text (``None`` when the message has none)."""
-    headers = message.headers() or []
-    pairs = list(headers.items()) if isinstance(headers, dict) else list(headers)
-    for key, value in pairs:
-        if key == name and value is not None:
-            return value.decode("utf-8", errors="replace") if isinstance(value, bytes) else value
-    return None
-
 
 def letter_rows(
     letters: Sequence[tuple[Message, str]], *, stage: str, cluster_id: str
@@ -49,7 +39,7 @@ def letter_rows(
     now = datetime.now(UTC).replace(tzinfo=None)
     rows = []
     for message, reason in letters:
-        sent_by = header(message, SENT_BY)
+        sent_by = sender_of(message.headers())
         key = message.key()
         rows.append(
             {

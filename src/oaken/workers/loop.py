@@ -51,11 +51,12 @@ from oaken.bus.produce import produce
 from oaken.bus.topics import Topics, ensure_topics
 from oaken.db.writes import mark_published
 from oaken.errors import BrokerError
+from oaken.provenance import headers_for, sender_of
 from oaken.settings import Settings
 from oaken.workers import presence
 from oaken.workers.bisect import Refused, bisect
 from oaken.workers.heartbeat import Heartbeat
-from oaken.workers.letters import SENT_BY, header, write_letters
+from oaken.workers.letters import write_letters
 from oaken.workers.refusals import database_away, refusal_reason
 from oaken.workers.stages import STAGES, Output, Stage, group_id
 
@@ -307,10 +308,8 @@ class Worker:
                 ("stage", self.stage.name.encode()),
                 ("failed_at", failed_at.encode()),
                 ("cluster_id", self.cluster.encode()),
+                *(headers_for(sender_of(message.headers())) or ()),
             ]
-            sent_by = header(message, SENT_BY)
-            if sent_by is not None:
-                headers.append((SENT_BY, sent_by.encode()))
             pending.append((self.topics.sales_dlq, message.key(), message.value() or b"",
                             headers))
         delay = 0.5

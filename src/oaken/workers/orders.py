@@ -5,11 +5,13 @@ transaction: duplicates inside the batch and against the database are absorbed w
 identical and reported as conflicts otherwise; new sales are inserted unpublished and
 returned as ``sale.recorded`` events; a known sale whose event was never acknowledged
 (the worker died between commit and publish) is returned again so nothing is lost.
+Each new sale records its sender (``sent_by``, :mod:`oaken.provenance`); a duplicate
+from another sender is absorbed and the first sender kept.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
@@ -56,11 +58,11 @@ SALE_COLUMNS = (
     "invoice_line_id", "invoice_id", "sale_date", "store_id", "item_id", "vendor_id",
     "category_id", "employee_id", "pack", "bottle_volume_ml", "bottle_cost", "bottle_retail",
     "bottles_sold", "sale_dollars", "volume_liters", "state", "content_hash", "published",
-    "updated_at",
+    "updated_at", "sent_by",
 )
 
 
-def sale_values(sale: Sale, fingerprint: str, bind: Binder) -> tuple:
+def sale_values(sale: Sale, fingerprint: str, bind: Binder, sent_by: str | None = None) -> tuple:
     """The ``sales`` row of a sale, in :data:`SALE_COLUMNS` order."""
     money = bind.money
     return (
@@ -68,7 +70,7 @@ def sale_values(sale: Sale, fingerprint: str, bind: Binder) -> tuple:
         sale.item_id, sale.vendor_id, sale.category_id, sale.employee_id, sale.pack,
         sale.bottle_volume_ml, money(sale.bottle_cost), money(sale.bottle_retail),
         sale.bottles_sold, money(sale.sale_dollars), money(sale.volume_liters), sale.state,
-        fingerprint, bind.published, bind.now,
+        fingerprint, bind.published, bind.now, sent_by,
     )
 
 
@@ -78,8 +80,10 @@ def record_sales(
     dimensions: DimensionCache,
     *,
     published: bool = False,
+    sent_by: Callable[[Ref], str | None] | None = None,
 ) -> OrdersResult[Ref]:
-    """Write one batch of valid sales; see the module docstring for the rules."""
+    """Write one batch of valid sales; see the module docstring for the rules.
+    ``sent_by`` gives the sender of a sale from its ``Ref`` (none: NULL)."""
     result: OrdersResult[Ref] = OrdersResult()
     unique: dict[str, tuple[Sale, str, Ref]] = {}
     for sale, ref in sales:
@@ -94,23 +98,23 @@ def record_sales(
     existing = select_by_keys(
         connection, models.sales, "invoice_line_id", list(unique), "content_hash", "published"
     )
-    fresh: list[tuple[Sale, str]] = []
+    fresh: list[tuple[Sale, str, str | None]] = []
     for line_id, (sale, fingerprint, ref) in unique.items():
         known = existing.get(line_id)
         if known is None:
-            fresh.append((sale, fingerprint))
+            fresh.append((sale, fingerprint, None if sent_by is None else sent_by(ref)))
         elif known[0] != fingerprint:
             result.conflicts.append((ref, _conflict(line_id)))
         else:
             result.absorbed += 1
             if not known[1]:
                 result.redelivered.append(event_for(sale))
-    dimensions.write(connection, [sale for sale, _ in fresh])
+    dimensions.write(connection, [sale for sale, _, _ in fresh])
     bind = Binder.of(connection, published=published)
     insert_values(connection, models.sales, SALE_COLUMNS, [
-        sale_values(sale, fingerprint, bind) for sale, fingerprint in fresh
+        sale_values(sale, fingerprint, bind, sender) for sale, fingerprint, sender in fresh
     ])
-    result.new = [event_for(sale) for sale, _ in fresh]
+    result.new = [event_for(sale) for sale, _, _ in fresh]
     return result
 
 

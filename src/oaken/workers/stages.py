@@ -17,6 +17,7 @@ from oaken.bus.topics import Topics
 from oaken.contract import Sale, decode_sale
 from oaken.db import models
 from oaken.errors import ContractError
+from oaken.provenance import sender_of
 from oaken.workers.accounting import post_entries
 from oaken.workers.dimensions import DimensionCache
 from oaken.workers.events import SaleRecorded, ShipmentScheduled
@@ -81,7 +82,8 @@ class OrdersStage:
                 valid.append((decode_sale(_payload(message)), message))
             except ContractError as problem:
                 out.dead.append((message, str(problem)))
-        result = record_sales(connection, valid, self.dimensions)
+        result = record_sales(connection, valid, self.dimensions,
+                              sent_by=lambda message: sender_of(message.headers()))
         out.dead.extend(result.conflicts)
         for event in result.recorded:
             out.events.append((self.out_topic, str(event.store_id).encode(), event.encode()))

@@ -18,6 +18,9 @@ renamed as (
         ---------- strings
         state,
         content_hash,
+        -- how the line entered: an API key's name, replay:<file>, import:<file>;
+        -- null for lines recorded before the platform kept it
+        sent_by,
 
         ---------- numerics
         cast(pack as {{ dbt.type_bigint() }}) as pack,
