@@ -7,6 +7,7 @@ prints one line.
     ├── DatabaseError            the database cannot be reached or migrated
     ├── ContractError            a sale message breaks data contract v1 (names the fields)
     ├── JournalFull              the API's journal holds its maximum (oaken.api.journal)
+    ├── JournalUnwritable        the API's journal cannot be written (disk full, I/O error)
     └── AnalyticsError           extract/load, dbt, forecasts or retention failed
         ├── WarehouseError       the warehouse is missing, unreachable or misconfigured
         │   ├── WarehouseMissing no warehouse file, or a table asked for is not in it
@@ -46,6 +47,11 @@ class ContractError(OakenError):
 class JournalFull(OakenError):
     """The API's journal holds ``OAKEN_JOURNAL_MAX_RECORDS`` records: the broker or the
     orders worker is not keeping up, or is away."""
+
+
+class JournalUnwritable(OakenError):
+    """The API's journal cannot be written now (typically the disk of ``OAKEN_HOME`` is
+    full): the records were not stored, and the client is asked to send them again."""
 
 
 class AnalyticsError(OakenError):

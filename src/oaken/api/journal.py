@@ -23,10 +23,11 @@ import asyncio
 import queue
 import sqlite3
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
-from oaken.errors import JournalFull
+from oaken.errors import JournalFull, JournalUnwritable
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS records (
@@ -56,10 +57,26 @@ class Journal:
             self._db.execute(f"PRAGMA {pragma}")
         self._db.executescript(SCHEMA)
         self.size = self._db.execute("SELECT count(*) FROM records").fetchone()[0]
+        self.unwritable = ""  # why the last append failed (a full disk), until one succeeds
 
     def close(self) -> None:
         with self._lock:
             self._db.close()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        """One write transaction, under the lock. When anything fails (a full disk fails
+        the writes or the COMMIT itself) it is rolled back, so the connection is never
+        left inside a transaction and the next call can write once there is room."""
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+            self._db.execute("COMMIT")
+        except BaseException:
+            if self._db.in_transaction:
+                with suppress(sqlite3.Error):  # the first error is the one to report
+                    self._db.execute("ROLLBACK")
+            raise
 
     def append(self, requests: Sequence[Sequence[Record]]) -> list[bool]:
         """Write the records of several requests in one transaction, each request whole
@@ -75,9 +92,14 @@ class Journal:
                     rows.extend(records)
                     room -= len(records)
             if rows:
-                with self._db:
-                    self._db.execute("BEGIN IMMEDIATE")
-                    self._db.executemany("INSERT INTO records (key, value) VALUES (?, ?)", rows)
+                try:
+                    with self._transaction():
+                        self._db.executemany("INSERT INTO records (key, value) VALUES (?, ?)",
+                                             rows)
+                except sqlite3.Error as problem:
+                    self.unwritable = str(problem)
+                    raise
+                self.unwritable = ""
                 self.size += len(rows)
         return taken
 
@@ -90,8 +112,7 @@ class Journal:
 
     def mark_sent(self, cluster: str, positions: Iterable[tuple[int, int, int]]) -> None:
         """Note where records landed: ``(partition, offset, seq)`` each."""
-        with self._lock, self._db:
-            self._db.execute("BEGIN IMMEDIATE")
+        with self._lock, self._transaction():
             self._db.executemany(
                 'UPDATE records SET cluster = ?, partition = ?, "offset" = ? WHERE seq = ?',
                 [(cluster, partition, offset, seq) for partition, offset, seq in positions])
@@ -101,13 +122,13 @@ class Journal:
         returns how many left the journal."""
         if not committed:
             return 0
-        with self._lock, self._db:
-            self._db.execute("BEGIN IMMEDIATE")
-            gone = 0
-            for partition, offset in committed.items():
-                gone += self._db.execute(
-                    'DELETE FROM records WHERE cluster = ? AND partition = ? AND "offset" < ?',
-                    (cluster, partition, offset)).rowcount
+        gone = 0
+        with self._lock:
+            with self._transaction():
+                for partition, offset in committed.items():
+                    gone += self._db.execute(
+                        'DELETE FROM records WHERE cluster = ? AND partition = ? '
+                        'AND "offset" < ?', (cluster, partition, offset)).rowcount
             self.size -= gone
         return gone
 
@@ -124,11 +145,17 @@ class GroupCommit:
         self._thread.start()
 
     async def append(self, records: Sequence[Record]) -> None:
-        """Return once ``records`` are durable; :class:`JournalFull` if they do not fit."""
+        """Return once ``records`` are durable; :class:`JournalFull` if they do not fit,
+        :class:`JournalUnwritable` if the file cannot be written (a full disk): in both
+        cases nothing of ``records`` was stored."""
         loop = asyncio.get_running_loop()
         done: asyncio.Future[bool] = loop.create_future()
         self._queue.put((records, done, loop))
-        if not await done:
+        try:
+            fitted = await done
+        except sqlite3.Error as problem:  # the transaction was rolled back: nothing stored
+            raise JournalUnwritable(f"the journal cannot be written: {problem}") from None
+        if not fitted:
             raise JournalFull(
                 f"the journal holds {self.journal.size:,} records "
                 f"(OAKEN_JOURNAL_MAX_RECORDS={self.journal.max_records:,})")
