@@ -74,6 +74,9 @@ class Platform:
     def stop(self) -> int | None:
         if self.process is None:
             return None
+        if self.process.poll() is not None:  # killed by the test
+            self.engine.dispose()
+            return self.process.returncode
         self.process.send_signal(signal.SIGTERM)
         try:
             self.process.wait(timeout=60)
@@ -93,13 +96,33 @@ class Platform:
     def pid(self, name: str) -> int | None:
         return self.supervisor()["processes"][name]["pid"]
 
-    def kill(self, name: str, timeout: float = 30.0) -> None:
-        """``kill -9`` the running ``name`` (waiting until the supervisor has one)."""
+    def kill(self, name: str, timeout: float = 30.0, *, signum: int = signal.SIGKILL) -> int:
+        """``kill -9`` (or send ``signum`` to) the running ``name``, waiting until the
+        supervisor has one; returns its pid."""
         deadline = time.monotonic() + timeout
         while (pid := self.pid(name)) is None or not psutil.pid_exists(pid):
             assert time.monotonic() < deadline, f"no {name} process to kill"
             time.sleep(0.1)
-        os.kill(pid, signal.SIGKILL)
+        os.kill(pid, signum)
+        return pid
+
+    def children(self) -> dict[str, psutil.Process]:
+        """The processes ``oaken up`` runs now, by name."""
+        found = {}
+        for name, entry in self.supervisor()["processes"].items():
+            try:
+                found[name] = psutil.Process(entry["pid"])
+            except (psutil.Error, TypeError):
+                continue
+        return found
+
+    def extra(self, *args: str) -> subprocess.Popen[bytes]:
+        """Another ``oaken`` process beside the supervised ones (e.g. a second worker of
+        a stage), with the platform's settings; the caller stops it."""
+        with open(self.home / f"extra-{'-'.join(args)}.log", "ab") as out:
+            return subprocess.Popen([sys.executable, "-m", "oaken", *args], env={
+                **self.env, "OAKEN_KAFKA_BOOTSTRAP": f"127.0.0.1:{self.env['OAKEN_BROKER_PORT']}",
+                "OAKEN_JOURNAL": "on"}, cwd=self.home, stdout=out, stderr=subprocess.STDOUT)
 
     def all_alive(self) -> dict[str, bool]:
         return {name: bool((pid := self.pid(name)) and psutil.pid_exists(pid))
@@ -137,6 +160,7 @@ class Clients:
     accepted: dict[str, Decimal] = field(default_factory=dict)
     answers: dict[int, int] = field(default_factory=dict)  # HTTP status → count
     refused: int = 0  # connection refused / reset / timed out
+    no_retry_after: int = 0  # 503 answers without a Retry-After header
     latencies: list[float] = field(default_factory=list)  # seconds to a 202
     accepted_at: list[tuple[float, int]] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -184,6 +208,8 @@ class Clients:
             return 0, 0.2
         with self._lock:
             self.answers[response.status_code] = self.answers.get(response.status_code, 0) + 1
+            if response.status_code == 503 and "retry-after" not in response.headers:
+                self.no_retry_after += 1
         retry_after = float(response.headers.get("retry-after", "0.2"))
         return response.status_code, min(retry_after, 2.0)
 
