@@ -23,7 +23,7 @@ from sqlalchemy import create_engine
 
 from oaken.bus.topics import Topics
 from oaken.workers.stages import group_id
-from tests.support.chaos import Clients, Platform, wait_until_settled
+from tests.support.chaos import Clients, Platform, freeze_when_busy, wait_until_settled
 from tests.support.invariants import assert_invariants
 from tests.support.pipeline import wait_until
 
@@ -199,9 +199,11 @@ class CommittedOffsets(threading.Thread):
 @pytest.mark.slow
 def test_a_worker_frozen_past_its_session_is_neither_committed_over_nor_doubled(
         tmp_path, database_url) -> None:
-    """Two orders workers (the supervised one and a second); the supervised one is
-    frozen with SIGSTOP for 15 s (the session times out after 6 s, so the second one
-    takes its partitions), then continued with SIGCONT, stale batch in hand."""
+    """Two orders workers (the supervised one and a second). The supervised one is made
+    to fall behind (frozen 3 s, a backlog builds), then frozen with SIGSTOP while busy
+    with a batch, for 15 s: its session times out after 6 s and the second worker takes
+    its partitions. Continued with SIGCONT, it finishes its stale batch; its offset commit
+    must not land over the new owner's progress, and nothing is written twice."""
     platform = Platform(tmp_path / "home", database_url, OAKEN_PARTITIONS="3")
     platform.start()
     second: subprocess.Popen[bytes] | None = None
@@ -212,16 +214,21 @@ def test_a_worker_frozen_past_its_session_is_neither_committed_over_nor_doubled(
         offsets.start()
         time.sleep(6)
         frozen = platform.kill("orders", signum=signal.SIGSTOP)
+        time.sleep(3)  # a backlog builds on its partitions
+        os.kill(frozen, signal.SIGCONT)
         try:
-            grown = platform.counts()["sales"]
+            assert freeze_when_busy(frozen), "the orders worker was never busy"
             time.sleep(15)
-            assert platform.counts()["sales"] > grown  # the second worker took over
         finally:
             os.kill(frozen, signal.SIGCONT)
         finish(platform, clients, sending)
         time.sleep(2)
         offsets.done.set()
         offsets.join()
+        log = (platform.home / "logs" / "orders.log").read_text()
+        print(f"{offsets.samples} samples of the committed offsets; frozen worker's log: "
+              f"{[line for line in log.splitlines() if 'commit' in line or 'session' in line]}")
+        assert "offset commit failed" in log  # it was frozen with a batch in hand
         assert offsets.samples > 50
         assert offsets.backwards == []  # no stale commit over the new owner's progress
         assert platform.pid("orders") == frozen  # it lived on: nothing needed a restart

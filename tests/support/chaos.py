@@ -147,6 +147,30 @@ class Platform:
         return json.loads(result.stdout)
 
 
+def freeze_when_busy(pid: int, *, timeout: float = 30.0) -> bool:
+    """SIGSTOP process ``pid`` at a moment its main thread is using the CPU (a worker:
+    in the middle of a batch, between consuming it and committing its offsets); returns
+    whether such a moment came (it is frozen either way)."""
+    stat = Path(f"/proc/{pid}/task/{pid}/stat")
+
+    def cpu() -> int:
+        fields = stat.read_text().rsplit(")", 1)[1].split()
+        return int(fields[11]) + int(fields[12])  # utime + stime, in clock ticks
+
+    deadline = time.monotonic() + timeout
+    last, busy = cpu(), 0
+    while time.monotonic() < deadline:
+        time.sleep(0.005)
+        now = cpu()
+        busy = busy + 1 if now > last else 0
+        last = now
+        if busy >= 2:
+            os.kill(pid, signal.SIGSTOP)
+            return True
+    os.kill(pid, signal.SIGSTOP)
+    return False
+
+
 @dataclass
 class Clients:
     """Sales applications: ``threads`` of them share ``rate`` sales a second, in chunks."""
