@@ -7,7 +7,6 @@ Each runs sales through ``oaken up`` for about a minute; afterwards every sale a
 from __future__ import annotations
 
 import contextlib
-import errno
 import os
 import signal
 import subprocess
@@ -16,6 +15,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import psutil
 import pytest
 from confluent_kafka import Consumer, TopicPartition
@@ -23,7 +23,15 @@ from sqlalchemy import create_engine
 
 from oaken.bus.topics import Topics
 from oaken.workers.stages import group_id
-from tests.support.chaos import Clients, Platform, freeze_when_busy, wait_until_settled
+from tests.support.chaos import (
+    CannotMount,
+    Clients,
+    Platform,
+    fill,
+    freeze_when_busy,
+    tmpfs,
+    wait_until_settled,
+)
 from tests.support.invariants import assert_invariants
 from tests.support.pipeline import wait_until
 
@@ -59,37 +67,13 @@ def on_disk(database_url: str, home: Path) -> str:
 @pytest.fixture
 def small_disk(tmp_path: Path) -> Iterator[Path]:
     """A 160 MB tmpfs of the test's own, unmounted afterwards."""
-    mount = tmp_path / "disk"
-    mount.mkdir()
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=160m", "tmpfs", str(mount)],
-                          capture_output=True, text=True)
-    if done.returncode != 0:
-        reason = f"cannot mount a tmpfs (root needed): {done.stderr.strip()}"
-        if os.environ.get("CI"):
-            pytest.fail(reason)
-        pytest.skip(reason)
     try:
-        yield mount
-    finally:
-        if subprocess.run(["umount", str(mount)], capture_output=True).returncode != 0:
-            subprocess.run(["umount", "-l", str(mount)], check=True)  # a process lingers
-
-
-def fill(disk: Path) -> Path:
-    """Write a file until the disk has no room left; returns it."""
-    filler = disk / "filler"
-    chunk = b"\0" * 2**20
-    with open(filler, "wb", buffering=0) as out:
-        while True:
-            try:
-                out.write(chunk)
-            except OSError as problem:
-                assert problem.errno == errno.ENOSPC, problem
-                break
-    with contextlib.suppress(OSError), open(filler, "ab", buffering=0) as out:
-        while out.write(b"\0" * 4096):  # the last few pages
-            pass
-    return filler
+        with tmpfs(tmp_path / "disk", "160m") as mount:
+            yield mount
+    except CannotMount as problem:
+        if os.environ.get("CI"):
+            pytest.fail(str(problem))
+        pytest.skip(str(problem))
 
 
 @pytest.mark.slow
@@ -108,9 +92,13 @@ def test_a_full_disk_is_answered_503_and_everything_resumes_when_space_returns(
         assert platform.process is not None and platform.process.poll() is None, platform.log()
         refused = clients.answers.get(503, 0) - before.get(503, 0)
         assert refused > 0, clients.answers  # the disk was full for the API too
+        health = httpx.get(f"{platform.url}/healthz", timeout=10)
+        assert health.status_code == 503, health.text
+        assert health.json()["journal"].startswith("unwritable: "), health.text
         alive_while_full = platform.all_alive()
         filler.unlink()  # space returns; nobody touches the platform
         final = finish(platform, clients, sending)
+        assert httpx.get(f"{platform.url}/healthz", timeout=10).status_code == 200
         print(f"answers {clients.answers}; 503 while full {refused} in "
               f"{time.monotonic() - full_since:.0f}s; restarts "
               f"{ {n: p['restarts'] for n, p in final['supervisor']['processes'].items()} }")

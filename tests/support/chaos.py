@@ -10,6 +10,8 @@ timeout means "send it again". Only chunks answered ``202`` count as accepted.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import errno
 import json
 import os
 import random
@@ -19,7 +21,7 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -145,6 +147,43 @@ class Platform:
                                 env=self.env, capture_output=True, text=True, timeout=60)
         assert result.returncode == 0, result.stderr
         return json.loads(result.stdout)
+
+
+class CannotMount(Exception):
+    pass
+
+
+@contextlib.contextmanager
+def tmpfs(mount: Path, size: str) -> Iterator[Path]:
+    """A tmpfs of ``size`` (e.g. "160m") mounted at ``mount`` (root only), unmounted
+    afterwards; :class:`CannotMount` with the reason when it cannot be mounted."""
+    mount.mkdir(parents=True, exist_ok=True)
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(mount)],
+                          capture_output=True, text=True)
+    if done.returncode != 0:
+        raise CannotMount(f"cannot mount a tmpfs (root needed): {done.stderr.strip()}")
+    try:
+        yield mount
+    finally:
+        if subprocess.run(["umount", str(mount)], capture_output=True).returncode != 0:
+            subprocess.run(["umount", "-l", str(mount)], check=True)  # a process lingers
+
+
+def fill(disk: Path) -> Path:
+    """Write a file until the disk has no room left; returns it."""
+    filler = disk / "filler"
+    chunk = b"\0" * 2**20
+    with open(filler, "wb", buffering=0) as out:
+        while True:
+            try:
+                out.write(chunk)
+            except OSError as problem:
+                assert problem.errno == errno.ENOSPC, problem
+                break
+    with contextlib.suppress(OSError), open(filler, "ab", buffering=0) as out:
+        while out.write(b"\0" * 4096):  # the last few pages
+            pass
+    return filler
 
 
 def freeze_when_busy(pid: int, *, timeout: float = 30.0) -> bool:

@@ -23,6 +23,7 @@ import asyncio
 import queue
 import sqlite3
 import threading
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -42,6 +43,7 @@ CREATE INDEX IF NOT EXISTS ix_records_cluster ON records (cluster, partition, "o
 """
 
 Record = tuple[bytes, bytes]  # key, value
+UNWRITABLE_FOR = 10.0  # seconds /healthz reports a failed write (see Journal.unwritable)
 
 
 class Journal:
@@ -57,26 +59,37 @@ class Journal:
             self._db.execute(f"PRAGMA {pragma}")
         self._db.executescript(SCHEMA)
         self.size = self._db.execute("SELECT count(*) FROM records").fetchone()[0]
-        self.unwritable = ""  # why the last append failed (a full disk), until one succeeds
+        self._failure = ("", 0.0)  # why and when the last write failed (a full disk)
 
     def close(self) -> None:
         with self._lock:
             self._db.close()
+
+    @property
+    def unwritable(self) -> str:
+        """Why the last write failed, if it did in the last ``UNWRITABLE_FOR`` seconds and
+        none succeeded since; else "". (Forgotten after a while, so that a load balancer
+        that stopped sending requests because of it sends one again to find out.)"""
+        reason, when = self._failure
+        return reason if reason and time.monotonic() - when < UNWRITABLE_FOR else ""
 
     @contextmanager
     def _transaction(self) -> Iterator[None]:
         """One write transaction, under the lock. When anything fails (a full disk fails
         the writes or the COMMIT itself) it is rolled back, so the connection is never
         left inside a transaction and the next call can write once there is room."""
-        self._db.execute("BEGIN IMMEDIATE")
         try:
+            self._db.execute("BEGIN IMMEDIATE")
             yield
             self._db.execute("COMMIT")
-        except BaseException:
+        except sqlite3.Error as problem:
+            self._failure = (str(problem), time.monotonic())
+            raise
+        finally:
             if self._db.in_transaction:
                 with suppress(sqlite3.Error):  # the first error is the one to report
                     self._db.execute("ROLLBACK")
-            raise
+        self._failure = ("", 0.0)
 
     def append(self, requests: Sequence[Sequence[Record]]) -> list[bool]:
         """Write the records of several requests in one transaction, each request whole
@@ -92,14 +105,8 @@ class Journal:
                     rows.extend(records)
                     room -= len(records)
             if rows:
-                try:
-                    with self._transaction():
-                        self._db.executemany("INSERT INTO records (key, value) VALUES (?, ?)",
-                                             rows)
-                except sqlite3.Error as problem:
-                    self.unwritable = str(problem)
-                    raise
-                self.unwritable = ""
+                with self._transaction():
+                    self._db.executemany("INSERT INTO records (key, value) VALUES (?, ?)", rows)
                 self.size += len(rows)
         return taken
 
