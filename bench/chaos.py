@@ -312,10 +312,14 @@ def render_soak(r: dict, minutes: float, rate: float, limit: int) -> str:
 
 
 def _full_disk(platform: Platform, disk: Path, _server) -> str:
+    orders = platform.pid("orders")  # frozen meanwhile, so that the journal must grow
+    assert orders is not None
+    os.kill(orders, signal.SIGSTOP)
     filler = fill(disk)
     time.sleep(15)
     filler.unlink()
-    return "full 15 s, then the filler file deleted"
+    os.kill(orders, signal.SIGCONT)
+    return "full 15 s (orders worker frozen meanwhile), then the filler file deleted"
 
 
 def _up_killed(platform: Platform, _disk, _server) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import signal
 import subprocess
 import threading
@@ -78,25 +79,33 @@ def small_disk(tmp_path: Path) -> Iterator[Path]:
 
 @pytest.mark.slow
 def test_a_full_disk_is_answered_503_and_everything_resumes_when_space_returns(
-        small_disk, database_url) -> None:
+        small_disk, database_url, tmp_path) -> None:
     home = small_disk / "home"
     platform = Platform(home, on_disk(database_url, home))
     platform.start()
     try:
         clients, sending = send(platform, 8_000)
         time.sleep(6)
-        filler = fill(small_disk)
-        full_since = time.monotonic()
-        before = dict(clients.answers)
-        time.sleep(15)  # sales keep coming while the disk is full
-        assert platform.process is not None and platform.process.poll() is None, platform.log()
-        refused = clients.answers.get(503, 0) - before.get(503, 0)
-        assert refused > 0, clients.answers  # the disk was full for the API too
-        health = httpx.get(f"{platform.url}/healthz", timeout=10)
-        assert health.status_code == 503, health.text
-        assert health.json()["journal"].startswith("unwritable: "), health.text
-        alive_while_full = platform.all_alive()
-        filler.unlink()  # space returns; nobody touches the platform
+        # the orders worker is frozen meanwhile, so that the journal must grow (with a
+        # server database and a drained journal, SQLite would reuse its WAL file's pages
+        # and the API would not need any new space on the disk)
+        orders = platform.kill("orders", signum=signal.SIGSTOP)
+        try:
+            filler = fill(small_disk)
+            full_since = time.monotonic()
+            before = dict(clients.answers)
+            time.sleep(15)  # sales keep coming while the disk is full
+            assert platform.process is not None and platform.process.poll() is None, (
+                platform.log())
+            refused = clients.answers.get(503, 0) - before.get(503, 0)
+            assert refused > 0, clients.answers  # the disk was full for the API too
+            health = httpx.get(f"{platform.url}/healthz", timeout=10)
+            assert health.status_code == 503, health.text
+            assert health.json()["journal"].startswith("unwritable: "), health.text
+            alive_while_full = platform.all_alive()
+            filler.unlink()  # space returns; nobody touches the platform
+        finally:
+            os.kill(orders, signal.SIGCONT)
         final = finish(platform, clients, sending)
         assert httpx.get(f"{platform.url}/healthz", timeout=10).status_code == 200
         print(f"answers {clients.answers}; 503 while full {refused} in "
@@ -106,6 +115,8 @@ def test_a_full_disk_is_answered_503_and_everything_resumes_when_space_returns(
         assert all(platform.all_alive().values()), platform.all_alive()
     finally:
         code = platform.stop()
+        # the logs outlive the tmpfs, for a failure's post-mortem
+        shutil.copytree(home, tmp_path / "logs", ignore=shutil.ignore_patterns("*.db*", "journal"))
     assert code == 0, platform.log()
 
 
