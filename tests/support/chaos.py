@@ -187,25 +187,20 @@ def fill(disk: Path) -> Path:
 
 
 def freeze_when_busy(pid: int, *, timeout: float = 30.0) -> bool:
-    """SIGSTOP process ``pid`` at a moment its main thread is using the CPU (a worker:
-    in the middle of a batch, between consuming it and committing its offsets); returns
-    whether such a moment came (it is frozen either way)."""
+    """SIGSTOP process ``pid`` at a moment its main thread is at work (running or in a
+    disk wait, in two samples in a row, 2 ms apart; a worker waiting for messages
+    sleeps): for a worker, in the middle of a batch, between consuming it and committing
+    its offsets. Returns whether such a moment came (it is frozen either way)."""
     stat = Path(f"/proc/{pid}/task/{pid}/stat")
-
-    def cpu() -> int:
-        fields = stat.read_text().rsplit(")", 1)[1].split()
-        return int(fields[11]) + int(fields[12])  # utime + stime, in clock ticks
-
     deadline = time.monotonic() + timeout
-    last, busy = cpu(), 0
+    busy = 0
     while time.monotonic() < deadline:
-        time.sleep(0.005)
-        now = cpu()
-        busy = busy + 1 if now > last else 0
-        last = now
+        state = stat.read_text().rsplit(")", 1)[1].split()[0]
+        busy = busy + 1 if state in ("R", "D") else 0
         if busy >= 2:
             os.kill(pid, signal.SIGSTOP)
             return True
+        time.sleep(0.002)
     os.kill(pid, signal.SIGSTOP)
     return False
 
