@@ -44,7 +44,8 @@ RATE = 250  # sales a second
 
 def send(platform: Platform, sales: int, *, first: int = 0) -> tuple[Clients, threading.Thread]:
     clients = Clients(platform.url, sales=sales, rate=RATE, first=first)
-    sending = threading.Thread(target=clients.run, name="sales-apps")
+    # a daemon, so that a failed test does not leave it sending for ever
+    sending = threading.Thread(target=clients.run, name="sales-apps", daemon=True)
     sending.start()
     return clients, sending
 
