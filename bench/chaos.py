@@ -453,9 +453,9 @@ def main() -> None:
     parser.add_argument("--soak-minutes", type=float, default=30.0)
     parser.add_argument("--databases", default="sqlite,mariadb",
                         help="databases of the chaos part")
-    args = parser.parse_args()
     parser.add_argument("--faults", default=",".join(FAULTS),
                         help="which faults of the faults part (comma-separated)")
+    args = parser.parse_args()
     parts = args.only or ["chaos", "journal", "overload", "soak", "faults"]
     home = Path(tempfile.mkdtemp(prefix="oaken-chaos-"))
     sales, rate = (10_000, 1000.0) if args.quick else (100_000, 2000.0)
