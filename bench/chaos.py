@@ -414,7 +414,8 @@ def fault_run(home: Path, name: str, sales: int, rate: float) -> dict:
         sampler.stop.set()
         sampler.join()
         alive = all(platform.all_alive().values())
-    return {"fault": name, "database": database, "how": how, **ledger_check(url, clients.accepted),
+        counted = ledger_check(url, clients.accepted)  # before the tmpfs goes
+    return {"fault": name, "database": database, "how": how, **counted,
             "accepted": len(clients.accepted), "answers": clients.answers,
             "refused": clients.refused, "no_retry_after": clients.no_retry_after,
             "fault_seconds": ended - started, "alive": alive,
