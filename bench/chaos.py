@@ -13,14 +13,22 @@ Sections of BENCHMARKS.md it rewrites:
   sending as fast as they can; p50/p99 latency of a 202 at 1,000 sales/s);
 - ``overload``: 200 concurrent clients for 60 s: answers, API peak memory, and every
   202 in the ledger afterwards;
-- ``soak``: 30 minutes at 1,000 sales/s, the memory of every process sampled.
+- ``soak``: 30 minutes at 1,000 sales/s, the memory of every process sampled;
+- ``faults``: the faults beyond one ``kill -9`` (a full disk under ``OAKEN_HOME``,
+  ``oaken up`` itself killed, a worker frozen past its session, the broker and the
+  orders worker killed together, the database down while a worker is frozen), one run
+  each: lost / doubled / unbalanced, the answers, and the time from the end of the
+  fault until the ledger grows at the offered rate again.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
+import os
+import signal
 import statistics
 import sys
 import tempfile
@@ -39,8 +47,11 @@ from tests.support.chaos import (
     PROCESSES,
     Clients,
     Platform,
+    fill,
+    freeze_when_busy,
     run_faults,
     swamp_api,
+    tmpfs,
     wait_until_settled,
 )
 
@@ -300,16 +311,153 @@ def render_soak(r: dict, minutes: float, rate: float, limit: int) -> str:
     return "\n".join(lines)
 
 
+def _full_disk(platform: Platform, disk: Path, _server) -> str:
+    orders = platform.pid("orders")  # frozen meanwhile, so that the journal must grow
+    assert orders is not None
+    os.kill(orders, signal.SIGSTOP)
+    filler = fill(disk)
+    time.sleep(15)
+    filler.unlink()
+    os.kill(orders, signal.SIGCONT)
+    return "full 15 s (orders worker frozen meanwhile), then the filler file deleted"
+
+
+def _up_killed(platform: Platform, _disk, _server) -> str:
+    children = platform.children()
+    children["orders"].suspend()  # cannot act on the parent-death signal
+    assert platform.process is not None
+    platform.process.kill()
+    platform.process.wait()
+    time.sleep(3)
+    platform.start()
+    left = [name for name, p in children.items() if _running(p)]
+    return f"started again 3 s later; old processes still running after: {left or 'none'}"
+
+
+def _running(process) -> bool:
+    try:
+        return process.is_running() and process.status() != "zombie"
+    except Exception:  # psutil.NoSuchProcess: gone
+        return False
+
+
+def _frozen(platform: Platform, _disk, _server) -> str:
+    pid = platform.pid("orders")
+    assert pid is not None
+    busy = freeze_when_busy(pid)
+    time.sleep(15)
+    os.kill(pid, signal.SIGCONT)
+    return f"frozen 15 s ({'with' if busy else 'maybe without'} a batch in hand), a second worker"
+
+
+def _broker_and_orders(platform: Platform, _disk, _server) -> str:
+    children = platform.children()
+    for name in ("broker", "orders"):
+        os.kill(children[name].pid, signal.SIGKILL)
+    return "both kill -9 at once"
+
+
+def _database_and_frozen(platform: Platform, _disk, server) -> str:
+    pid = platform.pid("accounting")
+    assert pid is not None
+    os.kill(pid, signal.SIGSTOP)
+    server.kill()
+    time.sleep(10)
+    os.kill(pid, signal.SIGCONT)
+    time.sleep(5)
+    server.start()
+    return "accounting frozen, database down 15 s (worker continued after 10 s)"
+
+
+FAULTS = {  # name → (database, the fault, a second orders worker)
+    "full disk": ("sqlite", _full_disk, False),
+    "oaken up killed": ("sqlite", _up_killed, False),
+    "worker frozen": ("sqlite", _frozen, True),
+    "broker + orders": ("sqlite", _broker_and_orders, False),
+    "database + frozen worker": ("mariadb", _database_and_frozen, False),
+}
+
+
+def fault_run(home: Path, name: str, sales: int, rate: float) -> dict:
+    database, action, second_worker = FAULTS[name]
+    with contextlib.ExitStack() as cleanup:
+        disk = cleanup.enter_context(tmpfs(home / "disk", "512m")) if name == "full disk" else None
+        platform_home = (disk or home) / "home"
+        server = None
+        if database == "sqlite":
+            url = f"sqlite:///{platform_home / 'oaken.db'}"
+        else:
+            from tests.support.db_servers import PrivateServer
+
+            server = PrivateServer(database)
+            server.start()
+            cleanup.callback(server.remove)
+            url = server.create_database("oaken")
+        platform = Platform(platform_home, url)
+        platform.start()
+        cleanup.callback(platform.stop)
+        if second_worker:
+            extra = platform.extra("worker", "orders")
+            cleanup.callback(extra.wait)
+            cleanup.callback(extra.kill)
+        sampler = Sampler(platform, 0.25)
+        sampler.start()
+        clients = Clients(platform.url, sales=sales, rate=rate, threads=8)
+        sending = threading.Thread(target=clients.run)
+        sending.start()
+        time.sleep(8)
+        started = time.monotonic()
+        how = action(platform, disk, server)
+        ended = time.monotonic()
+        sending.join()
+        wait_until_settled(platform, sales, timeout=900)
+        sampler.stop.set()
+        sampler.join()
+        alive = all(platform.all_alive().values())
+        counted = ledger_check(url, clients.accepted)  # before the tmpfs goes
+    return {"fault": name, "database": database, "how": how, **counted,
+            "accepted": len(clients.accepted), "answers": clients.answers,
+            "refused": clients.refused, "no_retry_after": clients.no_retry_after,
+            "fault_seconds": ended - started, "alive": alive,
+            "recovery": recovery_seconds(sampler.samples, ended, rate)}
+
+
+def render_faults(results: list[dict], sales: int, rate: float) -> str:
+    lines = [
+        "## Faults beyond one kill (`bench/chaos.py`)", "",
+        f"{sales:,} sales at {rate:,.0f}/s through `oaken up` (embedded broker, journal on), "
+        "sent by 8 clients that retry a 503 or a refused connection; one fault each run, "
+        "8 s after the traffic starts. Recovery: seconds from the end of the fault (space "
+        "freed, `oaken up` started again, the worker continued, the database started) until "
+        "the ledger grows at the offered rate again over one second; `never` means not "
+        "before the traffic ended (it caught up afterwards). Every process alive: after "
+        "the run, nothing restarted by hand.", "",
+        "| fault | database | what | accepted | lost | doubled | unbalanced | HTTP answers | "
+        "503 without Retry-After | refused connections | recovery | every process alive |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in results:
+        answers = ", ".join(f"{code}: {n:,}" for code, n in sorted(r["answers"].items()))
+        recovery = "never" if r["recovery"] is None else f"{r['recovery']:.1f} s"
+        lines.append(
+            f"| {r['fault']} | {r['database']} | {r['how']} | {r['accepted']:,} | {r['lost']} | "
+            f"{r['doubled']} | {r['unbalanced']} | {answers} | {r['no_retry_after']} | "
+            f"{r['refused']:,} | {recovery} | {'yes' if r['alive'] else 'no'} |")
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes")
-    parser.add_argument("--only", choices=("chaos", "journal", "overload", "soak"),
+    parser.add_argument("--only", choices=("chaos", "journal", "overload", "soak", "faults"),
                         action="append", help="run only these parts (repeatable)")
     parser.add_argument("--soak-minutes", type=float, default=30.0)
     parser.add_argument("--databases", default="sqlite,mariadb",
                         help="databases of the chaos part")
+    parser.add_argument("--faults", default=",".join(FAULTS),
+                        help="which faults of the faults part (comma-separated)")
     args = parser.parse_args()
-    parts = args.only or ["chaos", "journal", "overload", "soak"]
+    parts = args.only or ["chaos", "journal", "overload", "soak", "faults"]
     home = Path(tempfile.mkdtemp(prefix="oaken-chaos-"))
     sales, rate = (10_000, 1000.0) if args.quick else (100_000, 2000.0)
     if "chaos" in parts:
@@ -329,6 +477,12 @@ def main() -> None:
         minutes = 2.0 if args.quick else args.soak_minutes
         result = soak_run(home / "soak", minutes, 1000.0)
         write_section("soak", render_soak(result, minutes, 1000.0, 512))
+    if "faults" in parts:
+        count, pace = (8_000, 500.0) if args.quick else (40_000, 1000.0)
+        chosen = args.faults.split(",")
+        results = [fault_run(home / f"fault-{n}".replace(" ", "-"), n, count, pace)
+                   for n in chosen]
+        write_section("faults", render_faults(results, count, pace))
     print(f"results in BENCHMARKS.md; scratch data in {home}")
 
 

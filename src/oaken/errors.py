@@ -8,6 +8,7 @@ prints one line.
     ├── ContractError            a sale message breaks data contract v1 (names the fields)
     ├── JournalFull              the API's journal holds its maximum (oaken.api.journal)
     ├── ApiKeyError              an API key command was refused (oaken.keys)
+    ├── JournalUnwritable        the API's journal cannot be written (disk full, I/O error)
     └── AnalyticsError           extract/load, dbt, forecasts or retention failed
         ├── WarehouseError       the warehouse is missing, unreachable or misconfigured
         │   ├── WarehouseMissing no warehouse file, or a table asked for is not in it
@@ -51,6 +52,11 @@ class JournalFull(OakenError):
 
 class ApiKeyError(OakenError):
     """A key command was refused: a bad name, a third key for one name, no such key."""
+
+
+class JournalUnwritable(OakenError):
+    """The API's journal cannot be written now (typically the disk of ``OAKEN_HOME`` is
+    full): the records were not stored, and the client is asked to send them again."""
 
 
 class AnalyticsError(OakenError):

@@ -10,6 +10,8 @@ timeout means "send it again". Only chunks answered ``202`` count as accepted.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import errno
 import json
 import os
 import random
@@ -19,7 +21,7 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -74,6 +76,9 @@ class Platform:
     def stop(self) -> int | None:
         if self.process is None:
             return None
+        if self.process.poll() is not None:  # killed by the test
+            self.engine.dispose()
+            return self.process.returncode
         self.process.send_signal(signal.SIGTERM)
         try:
             self.process.wait(timeout=60)
@@ -93,13 +98,33 @@ class Platform:
     def pid(self, name: str) -> int | None:
         return self.supervisor()["processes"][name]["pid"]
 
-    def kill(self, name: str, timeout: float = 30.0) -> None:
-        """``kill -9`` the running ``name`` (waiting until the supervisor has one)."""
+    def kill(self, name: str, timeout: float = 30.0, *, signum: int = signal.SIGKILL) -> int:
+        """``kill -9`` (or send ``signum`` to) the running ``name``, waiting until the
+        supervisor has one; returns its pid."""
         deadline = time.monotonic() + timeout
         while (pid := self.pid(name)) is None or not psutil.pid_exists(pid):
             assert time.monotonic() < deadline, f"no {name} process to kill"
             time.sleep(0.1)
-        os.kill(pid, signal.SIGKILL)
+        os.kill(pid, signum)
+        return pid
+
+    def children(self) -> dict[str, psutil.Process]:
+        """The processes ``oaken up`` runs now, by name."""
+        found = {}
+        for name, entry in self.supervisor()["processes"].items():
+            try:
+                found[name] = psutil.Process(entry["pid"])
+            except (psutil.Error, TypeError):
+                continue
+        return found
+
+    def extra(self, *args: str) -> subprocess.Popen[bytes]:
+        """Another ``oaken`` process beside the supervised ones (e.g. a second worker of
+        a stage), with the platform's settings; the caller stops it."""
+        with open(self.home / f"extra-{'-'.join(args)}.log", "ab") as out:
+            return subprocess.Popen([sys.executable, "-m", "oaken", *args], env={
+                **self.env, "OAKEN_KAFKA_BOOTSTRAP": f"127.0.0.1:{self.env['OAKEN_BROKER_PORT']}",
+                "OAKEN_JOURNAL": "on"}, cwd=self.home, stdout=out, stderr=subprocess.STDOUT)
 
     def all_alive(self) -> dict[str, bool]:
         return {name: bool((pid := self.pid(name)) and psutil.pid_exists(pid))
@@ -124,6 +149,62 @@ class Platform:
         return json.loads(result.stdout)
 
 
+class CannotMount(Exception):
+    pass
+
+
+@contextlib.contextmanager
+def tmpfs(mount: Path, size: str) -> Iterator[Path]:
+    """A tmpfs of ``size`` (e.g. "160m") mounted at ``mount`` (root only), unmounted
+    afterwards; :class:`CannotMount` with the reason when it cannot be mounted."""
+    mount.mkdir(parents=True, exist_ok=True)
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(mount)],
+                          capture_output=True, text=True)
+    if done.returncode != 0:
+        raise CannotMount(f"cannot mount a tmpfs (root needed): {done.stderr.strip()}")
+    try:
+        yield mount
+    finally:
+        if subprocess.run(["umount", str(mount)], capture_output=True).returncode != 0:
+            subprocess.run(["umount", "-l", str(mount)], check=True)  # a process lingers
+
+
+def fill(disk: Path) -> Path:
+    """Write a file until the disk has no room left; returns it."""
+    filler = disk / "filler"
+    chunk = b"\0" * 2**20
+    with open(filler, "wb", buffering=0) as out:
+        while True:
+            try:
+                out.write(chunk)
+            except OSError as problem:
+                assert problem.errno == errno.ENOSPC, problem
+                break
+    with contextlib.suppress(OSError), open(filler, "ab", buffering=0) as out:
+        while out.write(b"\0" * 4096):  # the last few pages
+            pass
+    return filler
+
+
+def freeze_when_busy(pid: int, *, timeout: float = 30.0) -> bool:
+    """SIGSTOP process ``pid`` at a moment its main thread is at work (running or in a
+    disk wait, in two samples in a row, 2 ms apart; a worker waiting for messages
+    sleeps): for a worker, in the middle of a batch, between consuming it and committing
+    its offsets. Returns whether such a moment came (it is frozen either way)."""
+    stat = Path(f"/proc/{pid}/task/{pid}/stat")
+    deadline = time.monotonic() + timeout
+    busy = 0
+    while time.monotonic() < deadline:
+        state = stat.read_text().rsplit(")", 1)[1].split()[0]
+        busy = busy + 1 if state in ("R", "D") else 0
+        if busy >= 2:
+            os.kill(pid, signal.SIGSTOP)
+            return True
+        time.sleep(0.002)
+    os.kill(pid, signal.SIGSTOP)
+    return False
+
+
 @dataclass
 class Clients:
     """Sales applications: ``threads`` of them share ``rate`` sales a second, in chunks."""
@@ -137,6 +218,7 @@ class Clients:
     accepted: dict[str, Decimal] = field(default_factory=dict)
     answers: dict[int, int] = field(default_factory=dict)  # HTTP status → count
     refused: int = 0  # connection refused / reset / timed out
+    no_retry_after: int = 0  # 503 answers without a Retry-After header
     latencies: list[float] = field(default_factory=list)  # seconds to a 202
     accepted_at: list[tuple[float, int]] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -184,6 +266,8 @@ class Clients:
             return 0, 0.2
         with self._lock:
             self.answers[response.status_code] = self.answers.get(response.status_code, 0) + 1
+            if response.status_code == 503 and "retry-after" not in response.headers:
+                self.no_retry_after += 1
         retry_after = float(response.headers.get("retry-after", "0.2"))
         return response.status_code, min(retry_after, 2.0)
 

@@ -9,7 +9,9 @@ one. Invalid records are listed in ``rejected`` with the reasons, by their index
 the request.
 
 Overload is answered, not absorbed: past ``OAKEN_API_MAX_INFLIGHT_MB`` of request bodies
-in memory, or a full journal, the API answers ``503`` with ``Retry-After``.
+in memory, a full journal, or a journal that cannot be written (the disk of
+``OAKEN_HOME`` is full), the API answers ``503`` with ``Retry-After``; it answers ``202``
+again, by itself, once there is room.
 
 Who may send is decided by :mod:`oaken.api.auth` (API keys, ``OAKEN_API_TOKEN``, or,
 with no key at all, loopback clients only); the sender's name travels with every
@@ -46,7 +48,7 @@ from oaken.bus.config import admin_config, producer_config
 from oaken.bus.topics import Topics
 from oaken.contract import parse_sale
 from oaken.db.engine import make_engine
-from oaken.errors import BrokerError, ConfigError, ContractError, JournalFull
+from oaken.errors import BrokerError, ConfigError, ContractError, JournalFull, JournalUnwritable
 from oaken.keys.store import load_keys
 from oaken.provenance import headers_for
 from oaken.settings import Settings
@@ -54,7 +56,7 @@ from oaken.settings import Settings
 MAX_BODY = 10 * 1024 * 1024
 MAX_RECORD = 100 * 1024  # below Kafka's default 1 MB message limit, far above a real record
 ACK_TIMEOUT = 30.0
-RETRY_AFTER = {"busy": "1", "journal": "5", "broker": "5", "keys": "2"}
+RETRY_AFTER = {"busy": "1", "journal": "5", "broker": "5", "keys": "2", "disk": "5"}
 Record = tuple[bytes, bytes, str | None]  # key, value, sent_by
 
 
@@ -72,6 +74,10 @@ class Metrics:
                                  buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5))
         self.overloaded = Counter("oaken_requests_overloaded",
                                   "Requests answered 503 because the API or journal was full",
+                                  registry=self.registry)
+        self.unwritable = Counter("oaken_requests_unwritable",
+                                  "Requests answered 503 because the journal could not be "
+                                  "written (the disk of OAKEN_HOME is full)",
                                   registry=self.registry)
 
 
@@ -215,6 +221,9 @@ def create_app(settings: Settings) -> FastAPI:
             except JournalFull as problem:
                 metrics.overloaded.inc()
                 return _error(503, str(problem), retry_after=RETRY_AFTER["journal"])
+            except JournalUnwritable as problem:  # a full disk: nothing was stored
+                metrics.unwritable.inc()
+                return _error(503, str(problem), retry_after=RETRY_AFTER["disk"])
             return None
         try:
             await state["producer"].send(topics.sales_raw, accepted)
@@ -304,7 +313,8 @@ def _health(state: dict[str, Any]) -> dict[str, str]:
     checks = {}
     if "journal" in state:
         journal = state["journal"]
-        checks["journal"] = "ok" if journal.size < journal.max_records else "full"
+        checks["journal"] = ("ok" if journal.size < journal.max_records else "full") if not (
+            journal.unwritable) else f"unwritable: {journal.unwritable}"[:200]
         checks["journal_records"] = str(journal.size)
     try:
         state["admin"].list_topics(timeout=2)

@@ -6,12 +6,14 @@ committed past. Both steps read the cluster id before and after: positions are n
 and committed offsets believed, only when the broker was the same cluster throughout
 (a restarted embedded broker is a new cluster, and its offsets say nothing about the
 old one's). While the broker is away the thread waits with back-off; the journal keeps
-accepting meanwhile.
+accepting meanwhile. While the journal cannot be written (a full disk) it waits the
+same way, and resumes by itself once there is room again.
 """
 
 from __future__ import annotations
 
 import logging
+import sqlite3
 import threading
 import time
 
@@ -71,7 +73,9 @@ class Forwarder:
                     self._confirm(cluster)
                     confirmed_at = time.monotonic()
                 delay = 0.2
-            except (BrokerError, KafkaException) as problem:
+            except (BrokerError, KafkaException, sqlite3.Error) as problem:
+                # the broker is away, or the journal cannot be written (a full disk: the
+                # records sent but not noted as sent are simply sent again later)
                 reason = problem.args[0].str() if isinstance(problem, KafkaException) else problem
                 log.warning("forwarding paused (%s); %d records wait in the journal",
                             reason, self.journal.size)

@@ -28,10 +28,12 @@ import asyncio
 import queue
 import sqlite3
 import threading
-from collections.abc import Iterable, Sequence
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
-from oaken.errors import JournalFull
+from oaken.errors import JournalFull, JournalUnwritable
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS records (
@@ -47,6 +49,7 @@ CREATE INDEX IF NOT EXISTS ix_records_cluster ON records (cluster, partition, "o
 """
 
 Record = tuple[bytes, bytes, str | None]  # key, value, sent_by
+UNWRITABLE_FOR = 10.0  # seconds /healthz reports a failed write (see Journal.unwritable)
 
 
 class Journal:
@@ -65,10 +68,37 @@ class Journal:
         if "sent_by" not in columns:  # a journal of an older version
             self._db.execute("ALTER TABLE records ADD COLUMN sent_by TEXT")
         self.size = self._db.execute("SELECT count(*) FROM records").fetchone()[0]
+        self._failure = ("", 0.0)  # why and when the last write failed (a full disk)
 
     def close(self) -> None:
         with self._lock:
             self._db.close()
+
+    @property
+    def unwritable(self) -> str:
+        """Why the last write failed, if it did in the last ``UNWRITABLE_FOR`` seconds and
+        none succeeded since; else "". (Forgotten after a while, so that a load balancer
+        that stopped sending requests because of it sends one again to find out.)"""
+        reason, when = self._failure
+        return reason if reason and time.monotonic() - when < UNWRITABLE_FOR else ""
+
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        """One write transaction, under the lock. When anything fails (a full disk fails
+        the writes or the COMMIT itself) it is rolled back, so the connection is never
+        left inside a transaction and the next call can write once there is room."""
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+            yield
+            self._db.execute("COMMIT")
+        except sqlite3.Error as problem:
+            self._failure = (str(problem), time.monotonic())
+            raise
+        finally:
+            if self._db.in_transaction:
+                with suppress(sqlite3.Error):  # the first error is the one to report
+                    self._db.execute("ROLLBACK")
+        self._failure = ("", 0.0)
 
     def append(self, requests: Sequence[Sequence[Record]]) -> list[bool]:
         """Write the records of several requests in one transaction, each request whole
@@ -84,8 +114,7 @@ class Journal:
                     rows.extend(records)
                     room -= len(records)
             if rows:
-                with self._db:
-                    self._db.execute("BEGIN IMMEDIATE")
+                with self._transaction():
                     self._db.executemany(
                         "INSERT INTO records (key, value, sent_by) VALUES (?, ?, ?)", rows)
                 self.size += len(rows)
@@ -102,8 +131,7 @@ class Journal:
 
     def mark_sent(self, cluster: str, positions: Iterable[tuple[int, int, int]]) -> None:
         """Note where records landed: ``(partition, offset, seq)`` each."""
-        with self._lock, self._db:
-            self._db.execute("BEGIN IMMEDIATE")
+        with self._lock, self._transaction():
             self._db.executemany(
                 'UPDATE records SET cluster = ?, partition = ?, "offset" = ? WHERE seq = ?',
                 [(cluster, partition, offset, seq) for partition, offset, seq in positions])
@@ -113,13 +141,13 @@ class Journal:
         returns how many left the journal."""
         if not committed:
             return 0
-        with self._lock, self._db:
-            self._db.execute("BEGIN IMMEDIATE")
-            gone = 0
-            for partition, offset in committed.items():
-                gone += self._db.execute(
-                    'DELETE FROM records WHERE cluster = ? AND partition = ? AND "offset" < ?',
-                    (cluster, partition, offset)).rowcount
+        gone = 0
+        with self._lock:
+            with self._transaction():
+                for partition, offset in committed.items():
+                    gone += self._db.execute(
+                        'DELETE FROM records WHERE cluster = ? AND partition = ? '
+                        'AND "offset" < ?', (cluster, partition, offset)).rowcount
             self.size -= gone
         return gone
 
@@ -136,11 +164,17 @@ class GroupCommit:
         self._thread.start()
 
     async def append(self, records: Sequence[Record]) -> None:
-        """Return once ``records`` are durable; :class:`JournalFull` if they do not fit."""
+        """Return once ``records`` are durable; :class:`JournalFull` if they do not fit,
+        :class:`JournalUnwritable` if the file cannot be written (a full disk): in both
+        cases nothing of ``records`` was stored."""
         loop = asyncio.get_running_loop()
         done: asyncio.Future[bool] = loop.create_future()
         self._queue.put((records, done, loop))
-        if not await done:
+        try:
+            fitted = await done
+        except sqlite3.Error as problem:  # the transaction was rolled back: nothing stored
+            raise JournalUnwritable(f"the journal cannot be written: {problem}") from None
+        if not fitted:
             raise JournalFull(
                 f"the journal holds {self.journal.size:,} records "
                 f"(OAKEN_JOURNAL_MAX_RECORDS={self.journal.max_records:,})")

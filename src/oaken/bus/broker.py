@@ -14,6 +14,7 @@ import socket
 import subprocess
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 from confluent_kafka import KafkaException
@@ -72,8 +73,10 @@ def wait_until_ready(settings: Settings, *, timeout: float = 20.0) -> None:
 class EmbeddedBroker:
     """Start and stop a tansu process listening on 127.0.0.1:``broker_port``."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *,
+                 preexec_fn: Callable[[], None] | None = None) -> None:
         self.settings = settings
+        self.preexec_fn = preexec_fn  # run in the child before exec (see oaken.ops.lineage)
         self.process: subprocess.Popen[bytes] | None = None
         self.log_path = Path(settings.home) / "logs" / "broker.log"
         self.cluster_id = ""
@@ -94,7 +97,7 @@ class EmbeddedBroker:
                 [binary, "broker", "--listener-url", url, "--advertised-listener-url", url,
                  "--storage-engine", "memory://tansu/", "--cluster-id", self.cluster_id],
                 stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                start_new_session=True,
+                start_new_session=True, preexec_fn=self.preexec_fn,
             )
         try:
             wait_until_ready(self.settings, timeout=timeout)

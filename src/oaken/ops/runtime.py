@@ -10,6 +10,10 @@ holds more than ``OAKEN_BROKER_RECYCLE_MB`` and every consumer group has caught 
 with the journal and the repairer, a broker restart loses nothing.
 SIGINT/SIGTERM is passed on to every child, which finish their batch and commit.
 Restart counts are kept in ``OAKEN_HOME/supervisor.json`` for ``oaken status``.
+A write the supervisor cannot make (a full disk: its state file, a log file) is logged
+and skipped; it never stops supervising. Its children die with it, even with
+``kill -9`` (a parent-death signal), and a new ``oaken up`` stops whatever an old one
+left running before it starts anything (:mod:`oaken.ops.lineage`).
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ from oaken.bus.config import admin_config
 from oaken.bus.topics import Topics, ensure_topics
 from oaken.db.migrate import migrate
 from oaken.errors import BrokerError, DatabaseError, OakenError
+from oaken.ops import lineage
 from oaken.ops.status import SUPERVISOR_STATE, consumer_lag
 from oaken.settings import Settings
 
@@ -112,7 +117,8 @@ class Stack:
     def __init__(self, settings: Settings, *, services: dict[str, list[str]] | None = None):
         self.settings = settings
         self.services = services or SERVICES
-        self.broker = EmbeddedBroker(settings) if settings.embedded_broker else None
+        self.broker = (EmbeddedBroker(settings, preexec_fn=lineage.die_with_parent)
+                       if settings.embedded_broker else None)
         self.children: dict[str, subprocess.Popen[bytes]] = {}
         self.state = {name: Supervised() for name in [BROKER, *self.services]}
         self.recycles = 0
@@ -132,6 +138,7 @@ class Stack:
 
     def start(self) -> None:
         self.logs.mkdir(parents=True, exist_ok=True)
+        lineage.stop_orphans(self.settings.home)
         if self.broker:
             self.broker.start()
             self.state[BROKER].started = time.monotonic()
@@ -146,10 +153,19 @@ class Stack:
         self._save()
 
     def _spawn(self, name: str) -> None:
-        with open(self.logs / f"{name}.log", "ab") as log_file:
+        try:
+            log_file = open(self.logs / f"{name}.log", "ab")  # noqa: SIM115 (closed below)
+        except OSError as problem:  # e.g. a full disk: run it without its log
+            log.warning("cannot open the log of %s (%s): its output is discarded", name,
+                        problem)
+            log_file = open(os.devnull, "ab")  # noqa: SIM115
+        with log_file:
             child = subprocess.Popen(
                 [*oaken_command(), *self.services[name]], env=self.env(),
                 stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                # between fork and exec: safe here, no thread of the supervisor holds a
+                # Python lock, and glibc's malloc is fork-safe (librdkafka's threads)
+                preexec_fn=lineage.die_with_parent,
             )
         self.children[name] = child
         self.state[name].pid = child.pid
@@ -197,7 +213,7 @@ class Stack:
                 self._restart_broker()
             else:
                 self._spawn(name)
-        except OakenError as problem:
+        except (OakenError, OSError) as problem:
             entry.failures += 1
             wait = entry.backoff(self.settings.restart_backoff_max_seconds)
             entry.due = time.monotonic() + wait
@@ -273,9 +289,14 @@ class Stack:
                           for name, entry in self.state.items()
                           if name != BROKER or self.broker},
         }
+        lineage.record(self.settings.home, {name: entry.pid for name, entry in
+                                             self.state.items()})
         temporary = self.state_file.with_suffix(".tmp")
-        temporary.write_text(json.dumps(state, indent=2))
-        temporary.replace(self.state_file)
+        try:
+            temporary.write_text(json.dumps(state, indent=2))
+            temporary.replace(self.state_file)
+        except OSError as problem:  # a full disk: `oaken status` shows older counts
+            log.warning("cannot write %s: %s", self.state_file, problem)
 
     def run_forever(self) -> None:
         def on_signal(*_: object) -> None:
@@ -308,3 +329,4 @@ class Stack:
         if self.broker:
             self.broker.stop()
         self.state_file.unlink(missing_ok=True)
+        lineage.forget(self.settings.home)

@@ -9,10 +9,13 @@ stops; ``oaken status`` counts the files of processes still alive.
 from __future__ import annotations
 
 import json
+import logging
 import os
 from pathlib import Path
 
 import psutil
+
+log = logging.getLogger("oaken.worker")
 
 
 def _folder(home: Path) -> Path:
@@ -20,12 +23,17 @@ def _folder(home: Path) -> Path:
 
 
 def note(home: Path, group: str, partitions: set[tuple[str, int]]) -> None:
+    """Note the partitions; a file that cannot be written (a full disk) only leaves
+    ``oaken status`` with an older count, never stops the worker."""
     folder = _folder(home)
-    folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{group}.{os.getpid()}.json"
     temporary = path.with_suffix(".tmp")
-    temporary.write_text(json.dumps({"pid": os.getpid(), "partitions": sorted(partitions)}))
-    temporary.replace(path)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        temporary.write_text(json.dumps({"pid": os.getpid(), "partitions": sorted(partitions)}))
+        temporary.replace(path)
+    except OSError as problem:
+        log.warning("cannot note the partitions of %s in %s: %s", group, folder, problem)
 
 
 def forget(home: Path, group: str) -> None:
