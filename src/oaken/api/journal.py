@@ -38,6 +38,8 @@ CREATE TABLE IF NOT EXISTS records (
     "offset" INTEGER
 );
 CREATE INDEX IF NOT EXISTS ix_records_cluster ON records (cluster, partition, "offset");
+-- the records waiting to be sent, in order: what the forwarder reads every round
+CREATE INDEX IF NOT EXISTS ix_records_unsent ON records (seq) WHERE cluster IS NULL;
 """
 
 Record = tuple[bytes, bytes]  # key, value
@@ -55,6 +57,7 @@ class Journal:
         for pragma in ("journal_mode=WAL", "synchronous=FULL", "busy_timeout=30000"):
             self._db.execute(f"PRAGMA {pragma}")
         self._db.executescript(SCHEMA)
+        self._cluster: str | None = None  # the cluster every non-NULL ``cluster`` names
         self.size = self._db.execute("SELECT count(*) FROM records").fetchone()[0]
 
     def close(self) -> None:
@@ -82,15 +85,31 @@ class Journal:
         return taken
 
     def unsent(self, cluster: str, limit: int) -> list[tuple[int, bytes | None, bytes]]:
-        """Records not (yet) sent to ``cluster``, oldest first."""
+        """Records not (yet) sent to ``cluster``, oldest first.
+
+        Every round reads them through the partial index of the records whose
+        ``cluster`` is NULL (``cluster <> ?`` would read every record held). So when
+        asked about another cluster than before, the records sent elsewhere are first
+        made unsent again, once: the broker they went to is not this one.
+        """
         with self._lock:
+            if cluster != self._cluster:
+                with self._db:
+                    self._db.execute("BEGIN IMMEDIATE")
+                    self._db.execute(
+                        'UPDATE records SET cluster = NULL, partition = NULL, "offset" = NULL '
+                        "WHERE cluster IS NOT NULL AND cluster <> ?", (cluster,))
+                self._cluster = cluster
             return self._db.execute(
-                "SELECT seq, key, value FROM records WHERE cluster IS NULL OR cluster <> ? "
-                "ORDER BY seq LIMIT ?", (cluster, limit)).fetchall()
+                # named: without statistics SQLite prefers ix_records_cluster, then sorts
+                "SELECT seq, key, value FROM records INDEXED BY ix_records_unsent "
+                "WHERE cluster IS NULL ORDER BY seq LIMIT ?", (limit,)).fetchall()
 
     def mark_sent(self, cluster: str, positions: Iterable[tuple[int, int, int]]) -> None:
         """Note where records landed: ``(partition, offset, seq)`` each."""
         with self._lock, self._db:
+            if cluster != self._cluster:
+                self._cluster = None  # the next :meth:`unsent` looks at every record again
             self._db.execute("BEGIN IMMEDIATE")
             self._db.executemany(
                 'UPDATE records SET cluster = ?, partition = ?, "offset" = ? WHERE seq = ?',
@@ -154,7 +173,10 @@ class GroupCommit:
                 group.append(item)
             try:
                 taken = self.journal.append([records for records, _, _ in group])
-            except sqlite3.Error as problem:
+            except Exception as problem:  # noqa: BLE001 - the requests fail, the writer lives
+                # sqlite3.Error (a full disk), but also e.g. OverflowError for a value
+                # SQLite cannot bind: any of them ended the thread once, and every later
+                # append then waited for ever
                 for _, done, loop in group:
                     loop.call_soon_threadsafe(_fail, done, problem)
                 continue
