@@ -173,7 +173,7 @@ class GroupCommit:
                 group.append(item)
             try:
                 taken = self.journal.append([records for records, _, _ in group])
-            except Exception as problem:  # noqa: BLE001 - the requests fail, the writer lives
+            except Exception as problem:  # the requests fail, the writer lives on
                 # sqlite3.Error (a full disk), but also e.g. OverflowError for a value
                 # SQLite cannot bind: any of them ended the thread once, and every later
                 # append then waited for ever
