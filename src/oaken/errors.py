@@ -7,6 +7,7 @@ prints one line.
     ├── DatabaseError            the database cannot be reached or migrated
     ├── ContractError            a sale message breaks data contract v1 (names the fields)
     ├── JournalFull              the API's journal holds its maximum (oaken.api.journal)
+    ├── ReplayInterrupted        `oaken replay` stopped before every record was taken
     └── AnalyticsError           extract/load, dbt, forecasts or retention failed
         ├── WarehouseError       the warehouse is missing, unreachable or misconfigured
         │   ├── WarehouseMissing no warehouse file, or a table asked for is not in it
@@ -41,6 +42,10 @@ class ContractError(OakenError):
     def __init__(self, errors: list[str]) -> None:
         self.errors = errors
         super().__init__("; ".join(errors))
+
+
+class ReplayInterrupted(OakenError):
+    """``oaken replay`` stopped before the orders worker had taken every record."""
 
 
 class JournalFull(OakenError):

@@ -42,7 +42,7 @@ CREATE INDEX IF NOT EXISTS ix_records_cluster ON records (cluster, partition, "o
 CREATE INDEX IF NOT EXISTS ix_records_unsent ON records (seq) WHERE cluster IS NULL;
 """
 
-Record = tuple[bytes, bytes]  # key, value
+Record = tuple[bytes | None, bytes]  # key (none: any partition), value
 
 
 class Journal:
