@@ -13,7 +13,10 @@ Sections of BENCHMARKS.md it rewrites:
   sending as fast as they can; p50/p99 latency of a 202 at 1,000 sales/s);
 - ``overload``: 200 concurrent clients for 60 s: answers, API peak memory, and every
   202 in the ledger afterwards;
-- ``soak``: 30 minutes at 1,000 sales/s, the memory of every process sampled.
+- ``soak``: 30 minutes at 1,000 sales/s, the memory of every process sampled;
+- ``replay``: ``oaken replay`` of 200,000 sales at 1,000/s through ``oaken up`` with
+  ``OAKEN_BROKER_RECYCLE_MB=128``: the broker is recycled during the replay, and every
+  replayed sale must be recorded, exactly once.
 """
 
 from __future__ import annotations
@@ -300,16 +303,69 @@ def render_soak(r: dict, minutes: float, rate: float, limit: int) -> str:
     return "\n".join(lines)
 
 
+def replay_run(home: Path, sales: int, rate: float, recycle_mb: int) -> dict:
+    """``oaken replay --synthetic`` through ``oaken up``, with recycles meanwhile."""
+    import re
+    import subprocess
+
+    from oaken.contract import parse_sale
+    from oaken.sources.generator import iter_sales
+
+    platform = Platform(home, f"sqlite:///{home / 'oaken.db'}",
+                        OAKEN_BROKER_RECYCLE_MB=str(recycle_mb))
+    platform.start()
+    started = time.monotonic()
+    try:
+        with open(home / "replay.out", "wb") as out:
+            code = subprocess.run(
+                [sys.executable, "-m", "oaken", "replay", "--synthetic", str(sales),
+                 "--rate", str(rate), "--seed", "2026"],
+                env=platform.env, cwd=home, stdout=out, stderr=subprocess.STDOUT).returncode
+        replay_seconds = time.monotonic() - started
+        settled = code == 0
+        if settled:
+            wait_until_settled(platform, sales, timeout=900)
+    finally:
+        platform.stop()
+    log = (home / "up.out").read_text()
+    unconsumed = [int(n) for n in re.findall(r"unconsumed messages: (\d+)", log)]
+    accepted = {}
+    for record in iter_sales(sales, seed=2026, style="compact"):
+        sale = parse_sale(record)
+        accepted[sale.invoice_line_id] = sale.sale_dollars
+    return {"sales": sales, "rate": rate, "recycle_mb": recycle_mb, "exit": code,
+            "replay_seconds": replay_seconds, "recycles": len(unconsumed),
+            "unconsumed": unconsumed, "settled": settled,
+            "output": (home / "replay.out").read_text().strip().splitlines()[-1:],
+            **ledger_check(platform.database_url, accepted)}
+
+
+def render_replay(r: dict) -> str:
+    recycles = ", ".join(f"{n:,}" for n in r["unconsumed"]) or "none"
+    return "\n".join([
+        "## Replay through broker recycles (`bench/chaos.py --only replay`)", "",
+        f"`oaken replay --synthetic {r['sales']:,} --rate {r['rate']:,.0f}` through "
+        f"`oaken up` on SQLite with `OAKEN_BROKER_RECYCLE_MB={r['recycle_mb']}`. The replay "
+        "journals every record and returns once the orders group has taken it, sending "
+        "again what a recycled broker lost.", "",
+        "| replay exit | replay time | recycles (unconsumed messages at each) | "
+        "lost | doubled | unbalanced |", "|---|---|---|---|---|---|",
+        f"| {r['exit']} | {r['replay_seconds']:.0f} s | {r['recycles']} ({recycles}) | "
+        f"{r['lost']:,} | {r['doubled']:,} | {r['unbalanced']:,} |", "",
+        f"Last line of the replay: `{' '.join(r['output'])}`",
+    ])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes")
-    parser.add_argument("--only", choices=("chaos", "journal", "overload", "soak"),
+    parser.add_argument("--only", choices=("chaos", "journal", "overload", "soak", "replay"),
                         action="append", help="run only these parts (repeatable)")
     parser.add_argument("--soak-minutes", type=float, default=30.0)
     parser.add_argument("--databases", default="sqlite,mariadb",
                         help="databases of the chaos part")
     args = parser.parse_args()
-    parts = args.only or ["chaos", "journal", "overload", "soak"]
+    parts = args.only or ["chaos", "journal", "overload", "soak", "replay"]
     home = Path(tempfile.mkdtemp(prefix="oaken-chaos-"))
     sales, rate = (10_000, 1000.0) if args.quick else (100_000, 2000.0)
     if "chaos" in parts:
@@ -329,6 +385,10 @@ def main() -> None:
         minutes = 2.0 if args.quick else args.soak_minutes
         result = soak_run(home / "soak", minutes, 1000.0)
         write_section("soak", render_soak(result, minutes, 1000.0, 512))
+    if "replay" in parts:
+        count, limit = (20_000, 30) if args.quick else (200_000, 128)
+        write_section("replay", render_replay(replay_run(home / "replay", count, 1000.0,
+                                                         limit)))
     print(f"results in BENCHMARKS.md; scratch data in {home}")
 
 
