@@ -8,7 +8,6 @@ so they behave the same on any app they are registered on).
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 from collections.abc import Callable
 from functools import wraps
@@ -88,8 +87,13 @@ def orchestrator(
     port: Annotated[int | None, typer.Option(
         help="Port of the UI (default OAKEN_DAGSTER_PORT, 3000).")] = None,
 ) -> None:
-    """Serve the Dagster UI over the project's assets, job, schedule and checks."""
+    """Serve the Dagster UI over the project's assets, job, schedule and checks.
+
+    SIGTERM or Ctrl-C stops dagster dev and every process it started (webserver,
+    daemon, code servers), by pid after a 20 s grace period.
+    """
     from oaken.orchestration.resources import find_dbt_project
+    from oaken.orchestration.serve import run_process_tree
     from oaken.warehouse.config import parse_warehouse
 
     settings = _settings()
@@ -106,13 +110,8 @@ def orchestrator(
     command = [str(executable), "dev", "-m", "oaken.orchestration.definitions",
                "-h", host, "-p", str(port)]
     err.print(f"Dagster UI on http://{host}:{port} (DAGSTER_HOME={dagster_home}); Ctrl-C stops")
-    process = subprocess.Popen(command, env=env)
-    try:
-        code = process.wait()
-    except KeyboardInterrupt:
-        process.terminate()
-        code = process.wait(timeout=30)
-    if code not in (0, -2, -15, 130):
+    code = run_process_tree(command, env)
+    if code not in (0, -2, -9, -15, 130):
         raise ConfigError(f"dagster dev exited with status {code}")
 
 
