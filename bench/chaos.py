@@ -336,7 +336,8 @@ def replay_run(home: Path, sales: int, rate: float, recycle_mb: int) -> dict:
     return {"sales": sales, "rate": rate, "recycle_mb": recycle_mb, "exit": code,
             "replay_seconds": replay_seconds, "recycles": len(unconsumed),
             "unconsumed": unconsumed, "settled": settled,
-            "output": (home / "replay.out").read_text().strip().splitlines()[-1:],
+            "output": " ".join((home / "replay.out").read_text().split()).rpartition(
+                "replayed ")[2],
             **ledger_check(platform.database_url, accepted)}
 
 
@@ -352,7 +353,7 @@ def render_replay(r: dict) -> str:
         "lost | doubled | unbalanced |", "|---|---|---|---|---|---|",
         f"| {r['exit']} | {r['replay_seconds']:.0f} s | {r['recycles']} ({recycles}) | "
         f"{r['lost']:,} | {r['doubled']:,} | {r['unbalanced']:,} |", "",
-        f"Last line of the replay: `{' '.join(r['output'])}`",
+        f"The replay's last words: `replayed {r['output']}`",
     ])
 
 
