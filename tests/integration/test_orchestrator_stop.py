@@ -39,7 +39,7 @@ def alive(process: psutil.Process) -> bool:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
 def test_a_signal_stops_every_process_of_the_orchestrator(tmp_path, signum) -> None:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OAKEN_", "DAGSTER_"))}
