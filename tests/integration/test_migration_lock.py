@@ -83,3 +83,34 @@ def test_copies_started_at_once_on_an_empty_database_all_migrate(
         engine.dispose()
     assert accounts == len(ACCOUNTS)  # seeded once, not once per copy
     assert versions == 1
+
+
+def test_four_workers_started_together_on_an_empty_database_all_come_up(
+        empty_database_url: str, broker: str, tmp_path: Path) -> None:
+    from tests.support.pipeline import make_settings
+    from tests.support.workers import worker_env
+
+    env = worker_env(make_settings(empty_database_url, broker, tmp_path))
+    processes = []
+    for number in range(COPIES):  # `oaken worker` migrates as it starts
+        with open(tmp_path / f"worker-{number}.log", "wb") as log:
+            processes.append(subprocess.Popen(
+                [sys.executable, "-m", "oaken", "worker", "orders", "--idle-exit", "3"],
+                env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL))
+    try:
+        codes = [process.wait(timeout=180) for process in processes]
+    finally:
+        for process in processes:  # by pid, also when the test fails
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+    logs = {n: (tmp_path / f"worker-{n}.log").read_text()[-800:] for n in range(COPIES)}
+    assert codes == [0] * COPIES, logs
+    assert all("orders: processed 0" in log for log in logs.values()), logs
+    engine = make_engine(empty_database_url)
+    try:
+        with engine.connect() as connection:
+            assert connection.execute(text("SELECT count(*) FROM accounts")).scalar_one() == len(
+                ACCOUNTS)
+    finally:
+        engine.dispose()
