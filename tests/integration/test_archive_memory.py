@@ -32,8 +32,9 @@ def build(database_url: str, tmp_path) -> Settings:
     assert import_records(engine, records, batch_size=5000).imported == OLD_SALES
     s = models.sales
     with engine.connect() as connection:
-        rows = connection.execute(select(s.c.invoice_line_id, s.c.sale_dollars,
-                                         s.c.sale_date)).all()
+        rows = connection.execute(
+            select(s.c.invoice_line_id, s.c.sale_dollars, s.c.sale_date)
+        ).all()
     engine.dispose()
     settings = Settings(home=tmp_path / "home", database_url=database_url)
     config = warehouse_config(settings)
@@ -45,7 +46,8 @@ def build(database_url: str, tmp_path) -> Settings:
         warehouse.execute(
             f"create table {config.table('fct_sales')} as select invoice_line_id, "
             "cast(sale_dollars as decimal(18, 2)) as sale_dollars, "
-            "cast(sale_date as date) as sale_date from frame")
+            "cast(sale_date as date) as sale_date from frame"
+        )
     return settings
 
 
@@ -59,14 +61,16 @@ def test_archive_memory_is_bounded_by_its_chunk(database_url: str, tmp_path) -> 
         tracemalloc.stop()
     assert (dry.candidates, dry.verified, dry.unverified) == (OLD_SALES, OLD_SALES, 0)
     assert peak < PEAK_LIMIT, f"peak {peak / 2**20:.1f} MB"
-    applied = archive_sales(settings, "2y", apply=True, today=date(2026, 1, 1),
-                            batch_size=CHUNK)
+    applied = archive_sales(settings, "2y", apply=True, today=date(2026, 1, 1), batch_size=CHUNK)
     assert applied.deleted_sales == applied.deleted_shipments == OLD_SALES
     assert applied.verified_dollars == dry.verified_dollars
     engine = make_engine(database_url)
     with engine.connect() as connection:
-        assert connection.execute(select(func.count()).select_from(models.sales)
-                                  ).scalar_one() == 0
-        assert connection.execute(select(func.count()).select_from(models.journal_entries)
-                                  ).scalar_one() == 2 * OLD_SALES  # the ledger stays
+        assert connection.execute(select(func.count()).select_from(models.sales)).scalar_one() == 0
+        assert (
+            connection.execute(
+                select(func.count()).select_from(models.journal_entries)
+            ).scalar_one()
+            == 2 * OLD_SALES
+        )  # the ledger stays
     engine.dispose()

@@ -46,9 +46,13 @@ def start_together(tmp_path: Path, commands: list[list[str]]) -> list[subprocess
     processes = []
     for number, command in enumerate(commands):
         with open(tmp_path / f"copy-{number}.log", "wb") as log:
-            processes.append(subprocess.Popen(
-                [*command, str(tmp_path / f"ready-{number}"), str(go)],
-                stdout=log, stderr=subprocess.STDOUT))
+            processes.append(
+                subprocess.Popen(
+                    [*command, str(tmp_path / f"ready-{number}"), str(go)],
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                )
+            )
     deadline = time.monotonic() + 120
     while not all((tmp_path / f"ready-{n}").exists() for n in range(len(commands))):
         assert time.monotonic() < deadline, "the copies did not start"
@@ -59,9 +63,11 @@ def start_together(tmp_path: Path, commands: list[list[str]]) -> list[subprocess
 
 
 def test_copies_started_at_once_on_an_empty_database_all_migrate(
-        empty_database_url: str, tmp_path: Path) -> None:
+    empty_database_url: str, tmp_path: Path
+) -> None:
     processes = start_together(
-        tmp_path, [[sys.executable, "-c", MIGRATE, empty_database_url]] * COPIES)
+        tmp_path, [[sys.executable, "-c", MIGRATE, empty_database_url]] * COPIES
+    )
     try:
         codes = [process.wait(timeout=180) for process in processes]
     finally:
@@ -77,8 +83,7 @@ def test_copies_started_at_once_on_an_empty_database_all_migrate(
             context = MigrationContext.configure(connection, opts={"compare_type": True})
             assert compare_metadata(context, Base.metadata) == []
             accounts = connection.execute(text("SELECT count(*) FROM accounts")).scalar_one()
-            versions = connection.execute(
-                text("SELECT count(*) FROM alembic_version")).scalar_one()
+            versions = connection.execute(text("SELECT count(*) FROM alembic_version")).scalar_one()
     finally:
         engine.dispose()
     assert accounts == len(ACCOUNTS)  # seeded once, not once per copy
@@ -86,7 +91,8 @@ def test_copies_started_at_once_on_an_empty_database_all_migrate(
 
 
 def test_four_workers_started_together_on_an_empty_database_all_come_up(
-        empty_database_url: str, broker: str, tmp_path: Path) -> None:
+    empty_database_url: str, broker: str, tmp_path: Path
+) -> None:
     from tests.support.pipeline import make_settings
     from tests.support.workers import worker_env
 
@@ -94,9 +100,15 @@ def test_four_workers_started_together_on_an_empty_database_all_come_up(
     processes = []
     for number in range(COPIES):  # `oaken worker` migrates as it starts
         with open(tmp_path / f"worker-{number}.log", "wb") as log:
-            processes.append(subprocess.Popen(
-                [sys.executable, "-m", "oaken", "worker", "orders", "--idle-exit", "3"],
-                env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL))
+            processes.append(
+                subprocess.Popen(
+                    [sys.executable, "-m", "oaken", "worker", "orders", "--idle-exit", "3"],
+                    env=env,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    stdin=subprocess.DEVNULL,
+                )
+            )
     try:
         codes = [process.wait(timeout=180) for process in processes]
     finally:
@@ -111,6 +123,7 @@ def test_four_workers_started_together_on_an_empty_database_all_come_up(
     try:
         with engine.connect() as connection:
             assert connection.execute(text("SELECT count(*) FROM accounts")).scalar_one() == len(
-                ACCOUNTS)
+                ACCOUNTS
+            )
     finally:
         engine.dispose()

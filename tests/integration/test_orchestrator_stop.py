@@ -43,13 +43,21 @@ def alive(process: psutil.Process) -> bool:
 def test_a_signal_stops_every_process_of_the_orchestrator(tmp_path, signum) -> None:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OAKEN_", "DAGSTER_"))}
-    env.update({"OAKEN_HOME": str(tmp_path / "home"),
-                "OAKEN_DATABASE_URL": f"sqlite:///{tmp_path / 'oaken.db'}"})
+    env.update(
+        {
+            "OAKEN_HOME": str(tmp_path / "home"),
+            "OAKEN_DATABASE_URL": f"sqlite:///{tmp_path / 'oaken.db'}",
+        }
+    )
     seen: dict[int, psutil.Process] = {}
     with open(tmp_path / "orchestrator.out", "wb") as out:
-        command = subprocess.Popen([sys.executable, "-m", "oaken", "orchestrator", "--port",
-                                    str(port)], env=env, cwd=ROOT, stdout=out,
-                                   stderr=subprocess.STDOUT)
+        command = subprocess.Popen(
+            [sys.executable, "-m", "oaken", "orchestrator", "--port", str(port)],
+            env=env,
+            cwd=ROOT,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     try:
         deadline = time.monotonic() + 300  # dagster dev loads the dbt project first
         while True:

@@ -27,16 +27,35 @@ def test_a_replay_loses_nothing_to_broker_recycles(database_url, tmp_path) -> No
     # 3 s, every recycle made it send again each event the shipping and accounting
     # stages had not reached yet, and on a loaded PostgreSQL that flood filled the
     # broker to twice the limit again within a minute, recycle after recycle
-    platform = Platform(tmp_path / "home", database_url, OAKEN_BROKER_RECYCLE_MB="30",
-                        OAKEN_REPAIR_GRACE_SECONDS="30", OAKEN_REPAIR_INTERVAL_SECONDS="5")
+    platform = Platform(
+        tmp_path / "home",
+        database_url,
+        OAKEN_BROKER_RECYCLE_MB="30",
+        OAKEN_REPAIR_GRACE_SECONDS="30",
+        OAKEN_REPAIR_INTERVAL_SECONDS="5",
+    )
     platform.start()
     replay: subprocess.Popen[bytes] | None = None
     try:
         with open(tmp_path / "replay.out", "wb") as out:
             replay = subprocess.Popen(
-                [sys.executable, "-m", "oaken", "replay", "--synthetic", str(SALES),
-                 "--rate", str(RATE), "--seed", str(SEED)],
-                env=platform.env, cwd=platform.home, stdout=out, stderr=subprocess.STDOUT)
+                [
+                    sys.executable,
+                    "-m",
+                    "oaken",
+                    "replay",
+                    "--synthetic",
+                    str(SALES),
+                    "--rate",
+                    str(RATE),
+                    "--seed",
+                    str(SEED),
+                ],
+                env=platform.env,
+                cwd=platform.home,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
             code = replay.wait(timeout=600)
         output = (tmp_path / "replay.out").read_text()
         assert code == 0, output

@@ -23,8 +23,9 @@ log = logging.getLogger("oaken.orchestrator")
 GRACE_SECONDS = 20.0  # for dagster dev to stop its children itself
 
 
-def run_process_tree(command: Sequence[str], env: dict[str, str], *,
-                     grace: float = GRACE_SECONDS) -> int:
+def run_process_tree(
+    command: Sequence[str], env: dict[str, str], *, grace: float = GRACE_SECONDS
+) -> int:
     """Run ``command`` until it exits or this process gets SIGTERM/SIGINT; then stop its
     whole tree within ``grace`` seconds (SIGKILL after). Returns its exit status."""
     process = subprocess.Popen(list(command), env=env, start_new_session=True)
@@ -33,8 +34,9 @@ def run_process_tree(command: Sequence[str], env: dict[str, str], *,
     def on_signal(signum: int, _frame: object) -> None:
         asked.append(signum)
 
-    previous = {signum: signal.signal(signum, on_signal)
-                for signum in (signal.SIGTERM, signal.SIGINT)}
+    previous = {
+        signum: signal.signal(signum, on_signal) for signum in (signal.SIGTERM, signal.SIGINT)
+    }
     try:
         while process.poll() is None and not asked:
             time.sleep(0.1)
