@@ -19,6 +19,9 @@ Sections of BENCHMARKS.md it rewrites:
   orders worker killed together, the database down while a worker is frozen), one run
   each: lost / doubled / unbalanced, the answers, and the time from the end of the
   fault until the ledger grows at the offered rate again.
+- ``replay``: ``oaken replay`` of 200,000 sales at 1,000/s through ``oaken up`` with
+  ``OAKEN_BROKER_RECYCLE_MB=128``: the broker is recycled during the replay, and every
+  replayed sale must be recorded, exactly once.
 """
 
 from __future__ import annotations
@@ -446,10 +449,65 @@ def render_faults(results: list[dict], sales: int, rate: float) -> str:
     return "\n".join(lines)
 
 
+def replay_run(home: Path, sales: int, rate: float, recycle_mb: int) -> dict:
+    """``oaken replay --synthetic`` through ``oaken up``, with recycles meanwhile."""
+    import re
+    import subprocess
+
+    from oaken.contract import parse_sale
+    from oaken.sources.generator import iter_sales
+
+    platform = Platform(home, f"sqlite:///{home / 'oaken.db'}",
+                        OAKEN_BROKER_RECYCLE_MB=str(recycle_mb))
+    platform.start()
+    started = time.monotonic()
+    try:
+        with open(home / "replay.out", "wb") as out:
+            code = subprocess.run(
+                [sys.executable, "-m", "oaken", "replay", "--synthetic", str(sales),
+                 "--rate", str(rate), "--seed", "2026"],
+                env=platform.env, cwd=home, stdout=out, stderr=subprocess.STDOUT).returncode
+        replay_seconds = time.monotonic() - started
+        settled = code == 0
+        if settled:
+            wait_until_settled(platform, sales, timeout=900)
+    finally:
+        platform.stop()
+    log = (home / "up.out").read_text()
+    unconsumed = [int(n) for n in re.findall(r"unconsumed messages: (\d+)", log)]
+    accepted = {}
+    for record in iter_sales(sales, seed=2026, style="compact"):
+        sale = parse_sale(record)
+        accepted[sale.invoice_line_id] = sale.sale_dollars
+    return {"sales": sales, "rate": rate, "recycle_mb": recycle_mb, "exit": code,
+            "replay_seconds": replay_seconds, "recycles": len(unconsumed),
+            "unconsumed": unconsumed, "settled": settled,
+            "output": " ".join((home / "replay.out").read_text().split()).rpartition(
+                "replayed ")[2],
+            **ledger_check(platform.database_url, accepted)}
+
+
+def render_replay(r: dict) -> str:
+    recycles = ", ".join(f"{n:,}" for n in r["unconsumed"]) or "none"
+    return "\n".join([
+        "## Replay through broker recycles (`bench/chaos.py --only replay`)", "",
+        f"`oaken replay --synthetic {r['sales']:,} --rate {r['rate']:,.0f}` through "
+        f"`oaken up` on SQLite with `OAKEN_BROKER_RECYCLE_MB={r['recycle_mb']}`. The replay "
+        "journals every record and returns once the orders group has taken it, sending "
+        "again what a recycled broker lost.", "",
+        "| replay exit | replay time | recycles (unconsumed messages at each) | "
+        "lost | doubled | unbalanced |", "|---|---|---|---|---|---|",
+        f"| {r['exit']} | {r['replay_seconds']:.0f} s | {r['recycles']} ({recycles}) | "
+        f"{r['lost']:,} | {r['doubled']:,} | {r['unbalanced']:,} |", "",
+        f"The replay's last words: `replayed {r['output']}`",
+    ])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes")
-    parser.add_argument("--only", choices=("chaos", "journal", "overload", "soak", "faults"),
+    parser.add_argument("--only", choices=("chaos", "journal", "overload", "soak", "faults",
+                                                "replay"),
                         action="append", help="run only these parts (repeatable)")
     parser.add_argument("--soak-minutes", type=float, default=30.0)
     parser.add_argument("--databases", default="sqlite,mariadb",
@@ -457,7 +515,7 @@ def main() -> None:
     parser.add_argument("--faults", default=",".join(FAULTS),
                         help="which faults of the faults part (comma-separated)")
     args = parser.parse_args()
-    parts = args.only or ["chaos", "journal", "overload", "soak", "faults"]
+    parts = args.only or ["chaos", "journal", "overload", "soak", "faults", "replay"]
     home = Path(tempfile.mkdtemp(prefix="oaken-chaos-"))
     sales, rate = (10_000, 1000.0) if args.quick else (100_000, 2000.0)
     if "chaos" in parts:
@@ -483,6 +541,10 @@ def main() -> None:
         results = [fault_run(home / f"fault-{n}".replace(" ", "-"), n, count, pace)
                    for n in chosen]
         write_section("faults", render_faults(results, count, pace))
+    if "replay" in parts:
+        count, limit = (20_000, 30) if args.quick else (200_000, 128)
+        write_section("replay", render_replay(replay_run(home / "replay", count, 1000.0,
+                                                         limit)))
     print(f"results in BENCHMARKS.md; scratch data in {home}")
 
 

@@ -254,10 +254,12 @@ def replay(
                                                "as possible)")] = None,
     seed: Annotated[int, typer.Option(help="seed for --synthetic")] = 42,
 ) -> None:
-    """Publish sale messages to sales.raw, with a progress bar."""
+    """Publish sale messages to sales.raw through a journal of the replay's own, and
+    return once the orders worker has taken every one (sending again what a restarted
+    broker lost). Ctrl-C says how many were not yet taken."""
     from oaken.provenance import replay_sender
     from oaken.sources import files, generator
-    from oaken.sources.replay import publish
+    from oaken.sources.replay import replay_durably
 
     if (path is None) == (synthetic is None):
         raise ConfigError("give either a PATH or --synthetic N")
@@ -270,10 +272,15 @@ def replay(
         assert synthetic is not None  # checked above: exactly one of the two
         total, records = synthetic, generator.iter_sales(synthetic, seed=seed, style="compact")
     with progress_bar() as bar:
-        task = bar.add_task("replay", total=total, rate="")
-        sent = publish(config, records, rate=rate, sent_by=replay_sender(path),
-                       progress=lambda n: bar.update(task, advance=n))
-    err.print(f"published {sent} messages to {config.topic_prefix}sales.raw")
+        journaled = bar.add_task("replay", total=total, rate="")
+        taken = bar.add_task("taken by orders", total=total, rate="")
+        result = replay_durably(config, records, rate=rate,
+                                sent_by=replay_sender(path),
+                                journaled=lambda n: bar.update(journaled, advance=n),
+                                consumed=lambda n: bar.update(taken, advance=n))
+    again = f", {result.sent_again} sent again after a broker restart" if result.sent_again else ""
+    err.print(f"replayed {result.records} messages to {config.topic_prefix}sales.raw: "
+              f"{result.consumed} taken by the orders worker{again}")
 
 
 @app.command()

@@ -9,6 +9,7 @@ prints one line.
     ├── JournalFull              the API's journal holds its maximum (oaken.api.journal)
     ├── ApiKeyError              an API key command was refused (oaken.keys)
     ├── JournalUnwritable        the API's journal cannot be written (disk full, I/O error)
+    ├── ReplayInterrupted        `oaken replay` stopped before every record was taken
     └── AnalyticsError           extract/load, dbt, forecasts or retention failed
         ├── WarehouseError       the warehouse is missing, unreachable or misconfigured
         │   ├── WarehouseMissing no warehouse file, or a table asked for is not in it
@@ -43,6 +44,10 @@ class ContractError(OakenError):
     def __init__(self, errors: list[str]) -> None:
         self.errors = errors
         super().__init__("; ".join(errors))
+
+
+class ReplayInterrupted(OakenError):
+    """``oaken replay`` stopped before the orders worker had taken every record."""
 
 
 class JournalFull(OakenError):

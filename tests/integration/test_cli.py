@@ -137,20 +137,23 @@ def test_money_in_status_is_exact(env, tmp_path, database_url) -> None:
     assert report["receivable_gap"] == "0.00"
 
 
-def test_replay_publishes_files_and_synthetic_sales(env, settings, tmp_path) -> None:
+def test_replay_publishes_files_and_synthetic_sales(env, settings, running, tmp_path) -> None:
     from oaken.bus.topics import Topics
     from tests.support.pipeline import read_topic
 
+    running.start("orders")  # replay returns once the orders worker has taken every record
     path = tmp_path / "sales.jsonl"
     path.write_text("\n".join([orjson.dumps(sale(1)).decode(), "{broken", "",
                                orjson.dumps(sale(2)).decode()]) + "\n")
     result = invoke(env, "replay", str(path))
     assert result.exit_code == 0, result.output
-    assert "published 3 messages" in result.output
+    assert "replayed 3 messages" in result.output and "3 taken" in result.output
     result = invoke(env, "replay", "--synthetic", "250", "--rate", "5000")
-    assert result.exit_code == 0 and "published 250 messages" in result.output
+    assert result.exit_code == 0, result.output
+    assert "replayed 250 messages" in result.output and "250 taken" in result.output
     messages = read_topic(settings, Topics(settings.topic_prefix).sales_raw)
     assert len(messages) == 253
+    assert not list((settings.home / "journal").glob("replay-*"))  # its journal is gone
     assert b"{broken" in {m.value() for m in messages}  # published as is, to be dead-lettered
     neither = runner.invoke(app, ["replay"], env=env)
     assert str(neither.exception) == "give either a PATH or --synthetic N"

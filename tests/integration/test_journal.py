@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from oaken.api.app import create_app
 from oaken.api.forwarder import Forwarder
-from oaken.api.journal import Journal
+from oaken.api.journal import GroupCommit, Journal
 from oaken.bus.config import producer_config
 from oaken.bus.topics import Topics
 from oaken.db import models
@@ -162,3 +162,56 @@ def test_the_api_accepts_into_the_journal_while_the_broker_is_away(sqlite_url, t
         assert "OAKEN_JOURNAL_MAX_RECORDS" in full.json()["detail"]
         assert client.post("/v1/sales", json=[sale(4)]).status_code == 202
     assert Journal(settings.journal_path, max_records=10).size == 4
+
+
+def test_finding_the_unsent_records_reads_an_index_not_the_whole_journal(tmp_path) -> None:
+    journal = Journal(tmp_path / "journal.sqlite", max_records=100_000)
+    journal.append([records(0, 2000)])
+    journal.unsent("cluster-a", 1)  # the journal learns which cluster it forwards to
+    journal.mark_sent("cluster-a", [(0, n, n + 1) for n in range(1990)])
+    statements: list[str] = []
+    journal._db.set_trace_callback(statements.append)
+    unsent = journal.unsent("cluster-a", 100)
+    journal._db.set_trace_callback(None)
+    assert [seq for seq, _, _ in unsent] == list(range(1991, 2001))
+    reads = [sql for sql in statements if sql.lstrip().upper().startswith("SELECT")]
+    assert reads
+    for sql in reads:
+        plan = [row[3] for row in journal._db.execute(f"EXPLAIN QUERY PLAN {sql}")]
+        # a search, or a scan of the partial index that holds only the unsent records;
+        # never a scan of every record held ("SCAN records"), nor a sort of them
+        assert all(step.startswith("SEARCH") or "ix_records_unsent" in step
+                   for step in plan), plan
+
+
+def test_records_sent_to_another_cluster_are_unsent_again_for_this_one(tmp_path) -> None:
+    journal = Journal(tmp_path / "journal.sqlite", max_records=1000)
+    journal.append([records(0, 5)])
+    journal.unsent("cluster-a", 10)
+    journal.mark_sent("cluster-a", [(0, n, n + 1) for n in range(5)])
+    assert journal.unsent("cluster-a", 10) == []
+    assert [seq for seq, _, _ in journal.unsent("cluster-b", 10)] == [1, 2, 3, 4, 5]
+    journal.mark_sent("cluster-b", [(1, n, n + 1) for n in range(3)])
+    assert [seq for seq, _, _ in journal.unsent("cluster-b", 10)] == [4, 5]
+    assert journal.confirm("cluster-b", {1: 2}) == 2
+    assert journal.size == 3
+
+
+def test_the_group_commit_survives_an_error_that_is_not_sqlites(tmp_path) -> None:
+    import asyncio
+
+    import pytest
+
+    writer = GroupCommit(Journal(tmp_path / "journal.sqlite", max_records=1000))
+
+    async def scenario() -> None:
+        # a key SQLite cannot bind: OverflowError, not a sqlite3.Error
+        with pytest.raises(OverflowError):
+            await asyncio.wait_for(writer.append([(2**70, b"value")]), timeout=10)  # type: ignore[list-item]
+        await asyncio.wait_for(writer.append(records(0, 3)), timeout=10)
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        writer._queue.put(None)
+    assert writer.journal.size == 3

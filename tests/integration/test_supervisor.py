@@ -16,6 +16,7 @@ from confluent_kafka.admin import AdminClient
 from oaken.bus.broker import cluster_id
 from oaken.bus.config import admin_config
 from oaken.bus.topics import Topics
+from oaken.errors import OakenError
 from oaken.ops.runtime import Stack
 from oaken.settings import Settings
 from tests.support.pipeline import free_port, wait_until
@@ -94,3 +95,47 @@ def test_the_broker_is_recycled_once_it_holds_too_much_and_nothing_is_lost(tmp_p
     assert final["supervisor"]["broker_recycles"] >= 1
     assert "recycling the broker" in platform.log()
     assert_invariants(create_engine(platform.database_url), clients.accepted)
+
+
+def test_a_recycle_whose_new_broker_cannot_start_schedules_a_restart(tmp_path, caplog) -> None:
+    import socket
+
+    settings = Settings(home=tmp_path, broker_port=free_port(), partitions=2,
+                        database_url=f"sqlite:///{tmp_path / 'oaken.db'}",
+                        topic_prefix="rec.", broker_recycle_mb=1,
+                        restart_backoff_max_seconds=2)
+    stack = Stack(settings, services={})
+    stack.start()
+    squatter = socket.socket()
+    squatter.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    stop_broker = stack.broker.stop
+
+    def stop_and_lose_the_port() -> None:
+        # the old broker stops, and something else takes its port before the new one
+        # starts: a real refusal by EmbeddedBroker.start
+        stop_broker()
+        squatter.bind(("127.0.0.1", settings.broker_port))
+        squatter.listen()
+
+    caplog.set_level(logging.WARNING, logger="oaken.up")
+    try:
+        stack.broker.stop = stop_and_lose_the_port  # type: ignore[method-assign]
+        stack._next_recycle_check = 0.0
+        try:
+            stack.recycle_if_due()
+        except OakenError:
+            pass  # as run_forever does: logged, and supervision goes on
+        finally:
+            stack.broker.stop = stop_broker  # type: ignore[method-assign]
+        squatter.close()  # the port is free again: the supervisor must now start a broker
+        wait_until(lambda: "broker" in stack.supervise_once(), timeout=30, interval=0.1)
+        admin = AdminClient(admin_config(settings))
+        topics = admin.list_topics(timeout=5).topics
+    finally:
+        squatter.close()
+        stack.stop()
+    for name in Topics("rec.").all():
+        assert len(topics[name].partitions) == 2
+    messages = [record.getMessage() for record in caplog.records]
+    assert any("recycling the broker" in message for message in messages)
+    assert any("broker started again" in message for message in messages), messages

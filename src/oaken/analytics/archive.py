@@ -7,18 +7,22 @@ with them (shipments reference sales). The ledger (``journal_entries`` and
 ``journal_lines``) is never touched: the books keep every posting forever, and the
 warehouse keeps the sale lines for analytics (dlt never deletes what it loaded).
 
-A dry run (the default) changes nothing and reports what would go.
+A dry run (the default) changes nothing and reports what would go. Old sales are read
+``batch_size`` at a time and each page is checked against the warehouse for its keys
+only, then (with ``--apply``) deleted in a transaction of its own: the memory used does
+not grow with the number of old sales.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import Engine, delete, select
 
 from oaken.db import models
 from oaken.db.engine import make_engine, wait_for_database
@@ -96,48 +100,74 @@ def archive_sales(
             f"warehouse {config.describe()} has no fct_sales: run `oaken analytics` before "
             "archiving (nothing is deleted that the warehouse does not hold)"
         )
+    engine = make_engine(settings.database_url)
+    try:
+        wait_for_database(engine, timeout=5)
+        with warehouse.session():
+            for page in _old_sales(engine, cutoff, batch_size):
+                verified = _verify(warehouse, page, cutoff, report)
+                if apply and verified:
+                    _delete(engine, verified, report)
+                if progress:
+                    progress(len(page))
+    finally:
+        engine.dispose()
+    return report
+
+
+def _old_sales(engine: Engine, cutoff: date, size: int) -> Iterator[list[tuple[str, Any, date]]]:
+    """The sales dated before ``cutoff``, ``size`` at a time, in key order (keyset
+    pagination: each page starts after the last key of the one before, so deleting a
+    page does not move the next)."""
+    sales = models.sales
+    last: str | None = None
+    while True:
+        query = (select(sales.c.invoice_line_id, sales.c.sale_dollars, sales.c.sale_date)
+                 .where(sales.c.sale_date < cutoff)
+                 .order_by(sales.c.invoice_line_id).limit(size))
+        if last is not None:
+            query = query.where(sales.c.invoice_line_id > last)
+        with engine.connect() as connection:
+            page = [(line_id, dollars, sale_date)
+                    for line_id, dollars, sale_date in connection.execute(query).tuples()]
+        if not page:
+            return
+        yield page
+        last = page[-1][0]
+
+
+def _verify(warehouse: Warehouse, page: list[tuple[str, Any, date]], cutoff: date,
+            report: ArchiveReport) -> list[str]:
+    """The keys of ``page`` that the warehouse holds with the same dollars and date."""
     held = {
         row[0]: (to_cents(row[1]), row[2])
         for row in warehouse.rows(
             "select invoice_line_id, sale_dollars, sale_date "
-            f"from {warehouse.table('fct_sales')} where sale_date < $cutoff",
-            {"cutoff": cutoff},
+            f"from {warehouse.table('fct_sales')} where sale_date < $cutoff "
+            f"and {warehouse.in_list('invoice_line_id', 'keys')}",
+            {"cutoff": cutoff, "keys": [line_id for line_id, _, _ in page]},
         )
     }
-    engine = make_engine(settings.database_url)
+    verified = []
+    for line_id, dollars, sale_date in page:
+        report.candidates += 1
+        if held.get(line_id) == (to_cents(dollars), sale_date):
+            verified.append(line_id)
+            report.verified += 1
+            report.verified_dollars += to_cents(dollars)
+        else:
+            report.unverified += 1
+            if len(report.unverified_examples) < MAX_EXAMPLES:
+                report.unverified_examples.append(line_id)
+    return verified
+
+
+def _delete(engine: Engine, keys: list[str], report: ArchiveReport) -> None:
+    """Delete the sales ``keys`` and their shipments, in one transaction."""
     sales, shipments = models.sales, models.shipments
-    try:
-        wait_for_database(engine, timeout=5)
-        with engine.connect() as connection:
-            rows = connection.execute(
-                select(sales.c.invoice_line_id, sales.c.sale_dollars, sales.c.sale_date)
-                .where(sales.c.sale_date < cutoff)
-                .order_by(sales.c.invoice_line_id)
-            ).tuples().all()
-        verified: list[str] = []
-        for line_id, dollars, sale_date in rows:
-            report.candidates += 1
-            if held.get(line_id) == (to_cents(dollars), sale_date):
-                verified.append(line_id)
-                report.verified_dollars += to_cents(dollars)
-            else:
-                report.unverified += 1
-                if len(report.unverified_examples) < MAX_EXAMPLES:
-                    report.unverified_examples.append(line_id)
-        report.verified = len(verified)
-        if not apply:
-            return report
-        for part in chunks(verified, batch_size):
-            with engine.begin() as connection:
-                for keys in chunks(list(part)):
-                    report.deleted_shipments += connection.execute(
-                        delete(shipments).where(shipments.c.invoice_line_id.in_(keys))
-                    ).rowcount
-                    report.deleted_sales += connection.execute(
-                        delete(sales).where(sales.c.invoice_line_id.in_(keys))
-                    ).rowcount
-            if progress:
-                progress(len(part))
-    finally:
-        engine.dispose()
-    return report
+    with engine.begin() as connection:
+        for part in chunks(keys):
+            report.deleted_shipments += connection.execute(
+                delete(shipments).where(shipments.c.invoice_line_id.in_(part))).rowcount
+            report.deleted_sales += connection.execute(
+                delete(sales).where(sales.c.invoice_line_id.in_(part))).rowcount

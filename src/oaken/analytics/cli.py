@@ -8,7 +8,6 @@ so they behave the same on any app they are registered on).
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 from collections.abc import Callable
 from enum import StrEnum
@@ -115,8 +114,14 @@ def orchestrator(
         "(schedules, run queue) sharing OAKEN_HOME/dagster.")] = Role.dev,
 ) -> None:
     """Serve the Dagster UI over the project's assets, job, schedule and checks, or run
-    Dagster's daemon (--role)."""
+    Dagster's daemon (--role).
+
+    SIGTERM or Ctrl-C stops dagster dev and every process it started (webserver,
+    daemon, code servers), by pid after a 20 s grace period; the production roles
+    replace this process with Dagster's, so the signal reaches it directly.
+    """
     from oaken.orchestration.resources import find_dbt_project
+    from oaken.orchestration.serve import run_process_tree
     from oaken.warehouse.config import parse_warehouse
 
     settings = _settings()
@@ -141,14 +146,9 @@ def orchestrator(
             os.execve(command[0], command, env)
         except OSError as problem:
             raise ConfigError(f"cannot start {Path(command[0]).name}: {problem}") from None
-    process = subprocess.Popen(command, env=env)
-    try:
-        code = process.wait()
-    except KeyboardInterrupt:
-        process.terminate()
-        code = process.wait(timeout=30)
-    if code not in (0, -2, -15, 130):
-        raise ConfigError(f"{Path(command[0]).name} exited with status {code}")
+    code = run_process_tree(command, env)
+    if code not in (0, -2, -9, -15, 130):
+        raise ConfigError(f"dagster dev exited with status {code}")
 
 
 def archive(

@@ -46,9 +46,11 @@ CREATE TABLE IF NOT EXISTS records (
     "offset" INTEGER
 );
 CREATE INDEX IF NOT EXISTS ix_records_cluster ON records (cluster, partition, "offset");
+-- the records waiting to be sent, in order: what the forwarder reads every round
+CREATE INDEX IF NOT EXISTS ix_records_unsent ON records (seq) WHERE cluster IS NULL;
 """
 
-Record = tuple[bytes, bytes, str | None]  # key, value, sent_by
+Record = tuple[bytes | None, bytes, str | None]  # key (none: any partition), value, sent_by
 UNWRITABLE_FOR = 10.0  # seconds /healthz reports a failed write (see Journal.unwritable)
 
 
@@ -67,6 +69,7 @@ class Journal:
         columns = {row[1] for row in self._db.execute("PRAGMA table_info(records)")}
         if "sent_by" not in columns:  # a journal of an older version
             self._db.execute("ALTER TABLE records ADD COLUMN sent_by TEXT")
+        self._cluster: str | None = None  # the cluster every non-NULL ``cluster`` names
         self.size = self._db.execute("SELECT count(*) FROM records").fetchone()[0]
         self._failure = ("", 0.0)  # why and when the last write failed (a full disk)
 
@@ -122,16 +125,30 @@ class Journal:
 
     def unsent(self, cluster: str, limit: int
                ) -> list[tuple[int, bytes | None, bytes, str | None]]:
-        """Records not (yet) sent to ``cluster``, oldest first: seq, key, value, sent_by."""
+        """Records not (yet) sent to ``cluster``, oldest first: seq, key, value, sent_by.
+
+        Every round reads them through the partial index of the records whose
+        ``cluster`` is NULL (``cluster <> ?`` would read every record held). So when
+        asked about another cluster than before, the records sent elsewhere are first
+        made unsent again, once: the broker they went to is not this one.
+        """
         with self._lock:
+            if cluster != self._cluster:
+                with self._transaction():
+                    self._db.execute(
+                        'UPDATE records SET cluster = NULL, partition = NULL, "offset" = NULL '
+                        "WHERE cluster IS NOT NULL AND cluster <> ?", (cluster,))
+                self._cluster = cluster
             return self._db.execute(
-                "SELECT seq, key, value, sent_by FROM records "
-                "WHERE cluster IS NULL OR cluster <> ? ORDER BY seq LIMIT ?",
-                (cluster, limit)).fetchall()
+                # named: without statistics SQLite prefers ix_records_cluster, then sorts
+                "SELECT seq, key, value, sent_by FROM records INDEXED BY ix_records_unsent "
+                "WHERE cluster IS NULL ORDER BY seq LIMIT ?", (limit,)).fetchall()
 
     def mark_sent(self, cluster: str, positions: Iterable[tuple[int, int, int]]) -> None:
         """Note where records landed: ``(partition, offset, seq)`` each."""
         with self._lock, self._transaction():
+            if cluster != self._cluster:
+                self._cluster = None  # the next :meth:`unsent` looks at every record again
             self._db.executemany(
                 'UPDATE records SET cluster = ?, partition = ?, "offset" = ? WHERE seq = ?',
                 [(cluster, partition, offset, seq) for partition, offset, seq in positions])
@@ -200,7 +217,10 @@ class GroupCommit:
                 group.append(item)
             try:
                 taken = self.journal.append([records for records, _, _ in group])
-            except sqlite3.Error as problem:
+            except Exception as problem:  # the requests fail, the writer lives on
+                # sqlite3.Error (a full disk), but also e.g. OverflowError for a value
+                # SQLite cannot bind: any of them ended the thread once, and every later
+                # append then waited for ever
                 for _, done, loop in group:
                     loop.call_soon_threadsafe(_fail, done, problem)
                 continue

@@ -235,9 +235,11 @@ class Stack:
                           Topics(self.settings.topic_prefix).all(),
                           partitions=self.settings.partitions,
                           replication_factor=self.settings.replication_factor)
-        except KafkaException as problem:
-            self.broker.stop()
-            raise BrokerError(f"cannot create the topics: {problem.args[0].str()}") from None
+        except (KafkaException, BrokerError) as problem:
+            self.broker.stop()  # a broker without its topics is no broker: start it again
+            entry.pid = None
+            reason = problem.args[0].str() if isinstance(problem, KafkaException) else problem
+            raise BrokerError(f"cannot create the topics: {reason}") from None
 
     # -- bounded broker memory --------------------------------------------------------
     def broker_rss_mb(self) -> float | None:
@@ -273,8 +275,19 @@ class Stack:
                     "unconsumed messages: %d", rss, limit, sum(lag.values()))
         assert self.broker is not None
         self.broker.stop()
-        self._restart_broker()
         self.recycles += 1
+        try:
+            self._restart_broker()
+        except OakenError as problem:
+            # the old broker is gone: without this, nothing would ever start another
+            entry = self.state[BROKER]
+            entry.failures += 1
+            entry.last_exit = "recycled"
+            entry.pid = None
+            wait = entry.backoff(self.settings.restart_backoff_max_seconds)
+            entry.due = time.monotonic() + wait
+            log.warning("broker did not start after the recycle (%s); trying again in %.0fs",
+                        problem, wait)
         self._save()
         return True
 
