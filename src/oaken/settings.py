@@ -94,6 +94,15 @@ class Settings(BaseSettings):
     dbt_project_dir: Path | None = Field(
         default=None, description="the dbt project (default: the first transform/ found)")
     dlt_progress: bool = Field(default=False, description="dlt logs its progress")
+    analytics_interval_seconds: float = Field(
+        default=30.0, ge=0, description="live mode: `oaken up` runs an analytics micro-batch "
+        "this often (0: off)")
+    analytics_heavy_interval_seconds: float = Field(
+        default=900.0, gt=0, description="live mode: the full build (every test, forecasts, "
+        "backtests) at most this often")
+    analytics_cursor_lag_seconds: float = Field(
+        default=15.0, ge=0, description="extract re-reads rows stamped this long before the "
+        "newest one seen (covers commit order and workers' clock skew)")
     # --- extract/load through an existing Airbyte connection instead of dlt -------------------
     airbyte_url: str | None = Field(default=None, description="http(s)://host[:port]")
     airbyte_connection_id: str | None = None

@@ -187,7 +187,7 @@ def _read_postgres(
                 yield conform(batch, schema)
 
 
-def _cursor_param(since: datetime) -> datetime:
+def cursor_param(since: datetime) -> datetime:
     """Cursor values are naive UTC in the database; dlt may hand them back tz-aware."""
     if since.tzinfo is not None:
         since = since.astimezone(UTC)
@@ -216,7 +216,7 @@ def sqlite_query(
 
 def _sqlite_cursor_text(since: datetime) -> str:
     """The cursor as SQLite stores timestamps: ISO text, which compares in time order."""
-    return _cursor_param(since).isoformat(" ", "microseconds")
+    return cursor_param(since).isoformat(" ", "microseconds")
 
 
 def postgres_query(
@@ -230,5 +230,5 @@ def postgres_query(
     compiled = query.compile(dialect=postgresql.psycopg.dialect(paramstyle="numeric_dollar"))
     values = dict(compiled.params)
     if since is not None:
-        values["since"] = _cursor_param(since)
+        values["since"] = cursor_param(since)
     return str(compiled), [values[name] for name in compiled.positiontup or ()]
