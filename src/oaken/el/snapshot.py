@@ -166,7 +166,7 @@ class Snapshot:
                 self._engine = create_engine(make_url(self.database_url))
                 self._connection = self._engine.connect().execution_options(
                     isolation_level="REPEATABLE READ")
-                snapshot_id = self._connection.execute(
+                snapshot_id: str = self._connection.execute(
                     text("select pg_export_snapshot()")).scalar_one()
                 if not _PG_SNAPSHOT_ID.match(snapshot_id):
                     raise DatabaseError(f"unexpected snapshot id {snapshot_id!r}")
