@@ -53,6 +53,9 @@ class Settings(BaseSettings):
         return value
     # --- end of BigQuery ------------------------------------------------------------------
     dashboard_port: int = 8501
+    dashboard_refresh_seconds: float = Field(
+        default=15.0, ge=0, description="an open dashboard redraws its report this often "
+        "(0: only on a reload or a filter change)")
     dagster_port: int = 3000
     topic_prefix: str = ""
     partitions: int = Field(default=4, ge=1, le=1024)

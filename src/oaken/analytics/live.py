@@ -1,12 +1,14 @@
 """Live mode: keep the warehouse current with micro-batches (``oaken analytics --live``).
 
 ``oaken up`` runs this as one more supervised child when
-``OAKEN_ANALYTICS_INTERVAL_SECONDS`` is above 0. Every interval it runs the Dagster job
-``analytics_live`` (:mod:`oaken.orchestration.build`): extract/load of what changed,
-then ``dbt build`` of the models the dashboard and the reconciliation read, with their
-tests (dbt tag ``live``). The whole job (every model and test, the snapshot,
-forecasts, backtests) runs instead at most every
-``OAKEN_ANALYTICS_HEAVY_INTERVAL_SECONDS``, and first of all when the warehouse is new.
+``OAKEN_ANALYTICS_INTERVAL_SECONDS`` is above 0. Every interval it runs a micro-batch
+(:func:`micro_batch`): extract/load of what changed (one snapshot, lagged cursor), then
+one ``dbt build`` of the models the dashboard and the reconciliation read, with their
+generic tests (dbt tag ``live``, singular tests excluded) — what the Dagster job
+``analytics_live`` runs, without Dagster's per-run overhead. The whole Dagster job
+``analytics_job`` (every model and test, forecasts, backtests) runs instead at most
+every ``OAKEN_ANALYTICS_HEAVY_INTERVAL_SECONDS``, and first of all when the warehouse
+has no ``fct_sales`` yet.
 
 After each run the loop writes ``$OAKEN_HOME/analytics_live.json`` (runs, failed runs,
 the last run's duration and error, and ``data_through``: the newest sale's acceptance
@@ -45,6 +47,7 @@ class LiveState:
     last_seconds: float = 0.0
     last_error: str = ""
     data_through: str | None = None
+    last_timings: dict[str, float] = field(default_factory=dict)
     durations: list[float] = field(default_factory=list)  # the last micro-batches, seconds
 
 
@@ -86,6 +89,24 @@ def newest_sale(settings: Settings) -> datetime | None:
     return value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value
 
 
+def summary(settings: Settings, now: datetime | None = None) -> dict[str, Any] | None:
+    """What ``oaken status --json`` reports as ``analytics`` (None before live mode ran):
+    ``data_through`` (newest sale's acceptance time in the warehouse, UTC),
+    ``lag_seconds`` (now minus that), ``runs`` and ``failed_runs`` since the loop (that
+    is ``oaken up``) started, and the last run."""
+    state = read_state(settings)
+    if state is None:
+        return None
+    return {
+        "data_through": state.data_through, "lag_seconds": lag_seconds(state.data_through, now),
+        "runs": state.runs, "failed_runs": state.failed_runs, "full_runs": state.heavy_runs,
+        "started_at": state.started_at, "last_run": {
+            "kind": state.last_kind, "finished_at": state.last_finished_at,
+            "seconds": state.last_seconds, "timings": state.last_timings,
+            "error": state.last_error or None},
+    }
+
+
 def lag_seconds(data_through: str | None, now: datetime | None = None) -> float | None:
     if not data_through:
         return None
@@ -93,15 +114,69 @@ def lag_seconds(data_through: str | None, now: datetime | None = None) -> float 
     return round((now - datetime.fromisoformat(data_through)).total_seconds(), 1)
 
 
+def micro_batch(settings: Settings) -> dict[str, float]:
+    """Extract/load, then ``dbt build --select tag:live --exclude test_type:singular``.
+
+    Returns the seconds of each step. A failed dbt node fails the micro-batch
+    (:class:`~oaken.errors.TransformError` naming the nodes)."""
+    import json
+    import subprocess
+
+    from oaken.el.pipeline import run_el
+    from oaken.errors import TransformError
+    from oaken.orchestration.build import LIVE_DBT_SELECT
+    from oaken.orchestration.dbt import failures
+    from oaken.orchestration.resources import (
+        dbt_arguments,
+        dbt_environment,
+        dbt_executable,
+        dbt_home,
+        find_dbt_project,
+        prepare_dbt_home,
+    )
+    from oaken.warehouse.config import warehouse_config
+    from oaken.warehouse.publish import publish
+
+    timings: dict[str, float] = {}
+    begun = time.perf_counter()
+    run_el(settings)
+    timings["extract_load"] = round(time.perf_counter() - begun, 2)
+    config = prepare_dbt_home(settings)
+    target = dbt_home(settings) / "target" / "live"
+    command = [dbt_executable(), "build", "--select", LIVE_DBT_SELECT,
+               "--exclude", "test_type:singular", "--exclude-resource-type", "unit_test",
+               "--target", config.dbt_target, "--target-path", str(target),
+               *dbt_arguments(settings)]
+    begun = time.perf_counter()
+    log_path = Path(settings.home) / "logs" / "analytics.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with log_path.open("ab") as log_file:
+        done = subprocess.run(command, cwd=find_dbt_project(settings.dbt_project_dir),
+                              env=dbt_environment(settings), stdout=log_file,
+                              stderr=subprocess.STDOUT, check=False)
+    timings["dbt_build"] = round(time.perf_counter() - begun, 2)
+    results = target / "run_results.json"
+    if done.returncode != 0:
+        bad = failures(json.loads(results.read_text())) if results.exists() else []
+        raise TransformError("dbt build (live) failed: "
+                             + (", ".join(bad[:5]) or f"see {log_path}"))
+    begun = time.perf_counter()
+    publish(warehouse_config(settings))  # the dashboard's copy (oaken.warehouse.publish)
+    timings["publish"] = round(time.perf_counter() - begun, 2)
+    return timings
+
+
 def run_once(settings: Settings, state: LiveState, *, heavy: bool, defs: Any) -> None:
     """One run (micro-batch or the whole job), recorded in ``state`` whatever happens."""
     from oaken.analytics.runner import run_analytics
-    from oaken.orchestration.build import JOB_NAME, LIVE_JOB_NAME
 
     begun = time.perf_counter()
     state.last_kind = "full" if heavy else "micro-batch"
     try:
-        run_analytics(settings, job_name=JOB_NAME if heavy else LIVE_JOB_NAME, defs=defs)
+        if heavy:
+            run_analytics(settings, defs=defs)
+        else:
+            state.last_timings = micro_batch(settings)
         newest = newest_sale(settings)
         state.data_through = newest.isoformat(timespec="seconds") if newest else None
         state.last_error = ""

@@ -121,6 +121,9 @@ def run_analytics(
     report.timings = {"prepare": round(prepared - started, 2), **timings}
     if not result.success:
         raise _failure(result)
+    from oaken.warehouse.publish import publish
+
+    publish(config)  # the dashboard's read-only copy (oaken.warehouse.publish)
 
     if EL_OP in ops:
         import dlt
