@@ -3,8 +3,9 @@
 dlt's ``sql_table`` reads rows through SQLAlchemy and builds Arrow from Python
 objects, which is slow on a database the size of the 12.5-million-sale Iowa history.
 The ADBC drivers (Apache Arrow's database connectivity) hand back Arrow record batches
-straight from the C client, several times faster (BENCHMARKS.md). MySQL/MariaDB have
-no ADBC driver and keep ``sql_table``.
+straight from the C client, several times faster (BENCHMARKS.md). Extract reads
+through :mod:`oaken.el.snapshot` (every table as of one moment), which uses the query
+builders and types here; :func:`read_table` reads one table on its own.
 
 Every batch is conformed to the types of the table as reflected at run time, so a
 column added by a migration appears, typed, on the next run:

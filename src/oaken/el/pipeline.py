@@ -1,34 +1,32 @@
 """Extract/load: the source-of-truth database into the warehouse's ``raw`` schema with dlt.
 
 One dlt source with a resource per table of the source of truth (docs/reference.md,
-"Tables"). Every table is read
-incrementally by its ``updated_at`` cursor (a naive-UTC timestamp set on insert and
-on change) and merged on its primary key, so a second run with nothing new moves
-nothing and a changed row replaces its old version. The cursor range is open
-(``updated_at > last value``): every row of one transaction shares its ``updated_at``,
-so a batch is extracted whole or not at all, and dlt's boundary deduplication (a hash
-of every row at the last value, kept in state) has nothing to do; on a bulk import,
-where each batch is one timestamp, that hashing was a large share of the extract time.
+"Tables"). Every table of a run is read as of one moment
+(:class:`~oaken.el.snapshot.Snapshot`: one read transaction, or PostgreSQL's exported
+snapshot), so the warehouse never holds a row whose parent it lacks. Every table is
+read incrementally by its ``updated_at`` cursor (a naive-UTC timestamp set on insert
+and on change), stepped back by ``OAKEN_ANALYTICS_CURSOR_LAG_SECONDS`` (dlt's ``lag``)
+because workers stamp rows before they commit, and merged on its primary key, so a row
+that commits late is still read and a changed row replaces its old version. The
+range is open (``updated_at > start``), so dlt's boundary deduplication (a hash of
+every row at the last value, kept in state) is off.
 
-How rows are read depends on the database:
+How rows are read depends on the database (:mod:`oaken.el.snapshot`):
 
 - SQLite and PostgreSQL: Arrow batches straight from the ADBC drivers
-  (:mod:`oaken.el.arrow_tables`), read in parallel, several times faster than
-  ``sql_table`` on large tables (BENCHMARKS.md);
-- MySQL/MariaDB (no ADBC driver): dlt's ``sql_table`` with the pyarrow backend,
-  50k-row chunks, ``reflection_level="full_with_precision"`` so ``DECIMAL`` money
-  stays decimal (and SQLite's integer hundredths, should ``sql_table`` read SQLite,
-  are typed as money again: :mod:`oaken.el.money_columns`).
+  (:mod:`oaken.el.arrow_tables`), several times faster than dlt's ``sql_table`` on
+  large tables (BENCHMARKS.md); PostgreSQL's tables in parallel;
+- MySQL/MariaDB (no ADBC driver): one SQLAlchemy connection, rows built into Arrow
+  with the reflected types (``DECIMAL`` money stays exact).
 
-Both reflect the table at run time (a column added by a migration shows up in
-``raw``: dlt's schema evolution), load money as exact ``DECIMAL(p, 2)`` and timestamps
-as naive ``TIMESTAMP``. The outbox flags ``sales.published`` and
-``shipments.published`` are internal and left out.
+Tables are reflected at run time (a column added by a migration shows up in ``raw``:
+dlt's schema evolution), money loads as exact ``DECIMAL(p, 2)`` and timestamps as naive
+``TIMESTAMP``. The outbox flags ``sales.published`` and ``shipments.published`` are
+internal and left out.
 
 State (cursors) lives in dlt's own state, in ``settings.home / "dlt"`` and in the
 destination's ``_dlt_pipeline_state`` table, so a lost working directory is restored
-from the warehouse. Both kinds of resource keep the same names and cursor, so the
-state of one carries over to the other.
+from the warehouse.
 """
 
 from __future__ import annotations
