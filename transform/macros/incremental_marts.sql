@@ -19,7 +19,9 @@
 {% macro lagged(timestamp_sql) -%}
     {%- set lag = var('oaken_cursor_lag_seconds', env_var('OAKEN_CURSOR_LAG_SECONDS', '0'))
                   | int -%}
-    {%- if lag > 0 -%}
+    {%- if lag > 0 and target.type == 'bigquery' -%}
+        timestamp_sub({{ timestamp_sql }}, interval {{ lag }} second)
+    {%- elif lag > 0 -%}
         {{ dbt.dateadd('second', -lag, timestamp_sql) }}
     {%- else -%}
         {{ timestamp_sql }}
