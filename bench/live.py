@@ -7,7 +7,8 @@
    ``--rate`` sales/s through the API for ``--minutes``; a headless Chromium opens the
    dashboard every 5 s (a fresh page view each time). Every 5 s the freshness (now
    minus the newest sale's acceptance time in the warehouse, as ``oaken status``
-   reports it) is sampled. Reported: freshness p50/p95/max, micro-batch duration
+   reports it) is sampled. The stream starts once the first (full) run has built the
+   warehouse. Reported: freshness p50/p95/max, micro-batch duration
    p50/p95, page views that said the warehouse is being rebuilt, failed runs.
 2. With ``--big-home`` (the home ``bench/analytics.py --keep`` leaves: a 12.5-million-sale
    database and warehouse), one minute of sales at ``--rate`` is imported and one
@@ -77,6 +78,12 @@ def stream(minutes: float, rate: float, interval: float) -> dict:
                 [sys.executable, "-m", "oaken", "dashboard"], stdout=out,
                 stderr=subprocess.STDOUT,
                 env={**platform.env, "OAKEN_DASHBOARD_PORT": str(port)})
+        # the first run builds the whole warehouse (every model, forecasts): measure the
+        # steady state after it
+        warm = time.monotonic()
+        while not ((state := read_state(settings)) and state.runs >= 1):
+            assert time.monotonic() - warm < 1800, "live analytics never finished a run"
+            time.sleep(2)
         clients = Clients(platform.url, sales=int(minutes * 60 * rate), rate=rate, threads=4)
         sending = threading.Thread(target=clients.run)
         sending.start()
@@ -180,7 +187,8 @@ def main() -> None:
     result = stream(args.minutes, args.rate, args.interval)
     durations = result["durations"]
     lines = [
-        f"Load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores.",
+        f"Load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores "
+        "(other jobs share the machine when it is above the core count).",
         "",
         f"{result['sales']:,} sales over {result['minutes']:g} min at {result['rate']:g}/s "
         f"through the API, live analytics every {result['interval']:g} s, a dashboard "

@@ -172,6 +172,7 @@ def run_once(settings: Settings, state: LiveState, *, heavy: bool, defs: Any) ->
 
     begun = time.perf_counter()
     state.last_kind = "full" if heavy else "micro-batch"
+    interrupted = False
     try:
         if heavy:
             run_analytics(settings, defs=defs)
@@ -184,16 +185,24 @@ def run_once(settings: Settings, state: LiveState, *, heavy: bool, defs: Any) ->
         state.failed_runs += 1
         state.last_error = str(problem)
         log.error("analytics %s failed: %s", state.last_kind, problem)
+    except KeyboardInterrupt:  # stopping (SIGTERM): not a run, neither done nor failed
+        interrupted = True
+        raise
     finally:
-        seconds = round(time.perf_counter() - begun, 2)
-        state.runs += 1
-        state.heavy_runs += int(heavy)
-        state.last_seconds = seconds
-        state.last_finished_at = datetime.now(UTC).replace(tzinfo=None).isoformat(
-            timespec="seconds")
-        if not heavy:
-            state.durations = [*state.durations, seconds][-100:]
-        _write_state(settings, state)
+        if not interrupted:
+            _record(settings, state, heavy, round(time.perf_counter() - begun, 2))
+
+
+def _record(settings: Settings, state: LiveState, heavy: bool, seconds: float) -> None:
+    """Count a finished run (done or failed) and write the state file."""
+    state.runs += 1
+    state.heavy_runs += int(heavy)
+    state.last_seconds = seconds
+    state.last_finished_at = datetime.now(UTC).replace(tzinfo=None).isoformat(
+        timespec="seconds")
+    if not heavy:
+        state.durations = [*state.durations, seconds][-100:]
+    _write_state(settings, state)
 
 
 def run_live(settings: Settings, *, max_runs: int | None = None) -> LiveState:
