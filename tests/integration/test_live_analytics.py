@@ -94,8 +94,8 @@ def test_live_mode_keeps_the_warehouse_equal_to_the_database(
             time.sleep(1)
         caught_up = time.monotonic() - settled
         live = _live(platform)
-        assert live["failed_runs"] == 0, live
-        assert live["runs"] >= 3, live
+        assert live["failed_runs"] == 0, live  # dbt's tests passed in every run
+        assert live["runs"] - live["full_runs"] >= 1, live  # micro-batches, not only full
         assert _warehouse_totals(home) == database, (live, database)
         assert live["data_through"] is not None and live["lag_seconds"] is not None
         print(f"caught up {caught_up:.0f}s after the database settled; live: {live}")
