@@ -187,6 +187,8 @@ def main() -> None:
     result = stream(args.minutes, args.rate, args.interval)
     durations = result["durations"]
     lines = [
+        "## Live analytics (`bench/live.py`)",
+        "",
         f"Load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores "
         "(other jobs share the machine when it is above the core count).",
         "",
