@@ -29,6 +29,10 @@ def main() -> None:
         ["el_readers.py", *(["--rows", "20000"] if args.quick else [])],
         ["analytics.py", "--home", str(home), "--keep",
          *(["--rows", "50000"] if args.quick else [])],
+        # live analytics: freshness while 200 sales/s stream, then one micro-batch on the
+        # 12.5M-sale home the analytics bench kept
+        ["live.py", *(["--minutes", "2", "--rate", "50"] if args.quick
+                      else ["--big-home", str(home)])],
         # the analytics warehouse holds 12.5M sales plus the 1 % of its incremental step
         ["dashboard.py", "--warehouse", str(warehouse),
          *([] if args.quick else ["--section", "dashboard-12.5m"])],

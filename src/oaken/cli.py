@@ -333,7 +333,8 @@ def status(
     as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
 ) -> None:
     """Row counts, consumer lag and members per group, dead letters, rows waiting for a
-    downstream stage, the journal, restarts and the ledger balance."""
+    downstream stage, the journal, restarts, live analytics' freshness and the ledger
+    balance."""
     from oaken.bus.broker import wait_until_ready
     from oaken.db.engine import make_engine, wait_for_database
     from oaken.ops.status import collect
@@ -365,7 +366,13 @@ def status(
             last = f" (last: {process['last_exit']})" if process["last_exit"] else ""
             table.add_row(f"restarts {name}", f"{process['restarts']:,}{last}")
         table.add_row("broker recycles", f"{result.supervisor['broker_recycles']:,}")
-    table.add_row("dead letters (open)", f"{result.dlq:,}")
+    if result.analytics:
+        live = result.analytics
+        table.add_row("analytics data through (UTC)", str(live["data_through"] or "no sales yet"))
+        if live["lag_seconds"] is not None:
+            table.add_row("analytics lag", f"{live['lag_seconds']:,.0f}s")
+        table.add_row("analytics runs (failed)", f"{live['runs']:,} ({live['failed_runs']:,})")
+        table.add_row("dead letters (open)", f"{result.dlq:,}")
     table.add_row("ledger debits − credits", str(result.ledger_imbalance))
     table.add_row("receivables − sales dollars", str(result.receivable_gap))
     console.print(table)

@@ -50,7 +50,10 @@ def _start_stack(settings: Settings) -> subprocess.Popen[bytes]:
     logs.mkdir(parents=True, exist_ok=True)
     with open(logs / "up.log", "ab") as log:
         return subprocess.Popen([*oaken_command(), "up"], stdout=log, stderr=subprocess.STDOUT,
-                                stdin=subprocess.DEVNULL, env=dict(os.environ))
+                                stdin=subprocess.DEVNULL,
+                                # the demo runs analytics itself once the stream is in:
+                                # no live micro-batches competing for the warehouse
+                                env={**os.environ, "OAKEN_ANALYTICS_INTERVAL_SECONDS": "0"})
 
 
 def _wait_healthy(client: httpx.Client, stack: subprocess.Popen[bytes], timeout: float,

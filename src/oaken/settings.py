@@ -83,6 +83,9 @@ class Settings(BaseSettings):
         return value
     # --- end of BigQuery ------------------------------------------------------------------
     dashboard_port: int = 8501
+    dashboard_refresh_seconds: float = Field(
+        default=15.0, ge=0, description="an open dashboard redraws its report this often "
+        "(0: only on a reload or a filter change)")
     dashboard_address: str = Field(
         default="127.0.0.1", min_length=1, description="interface `oaken dashboard` listens "
         "on; another than loopback needs sign-in (OAKEN_DASHBOARD_OIDC_*) or "
@@ -187,6 +190,15 @@ class Settings(BaseSettings):
     dbt_project_dir: Path | None = Field(
         default=None, description="the dbt project (default: the first transform/ found)")
     dlt_progress: bool = Field(default=False, description="dlt logs its progress")
+    analytics_interval_seconds: float = Field(
+        default=30.0, ge=0, description="live mode: `oaken up` runs an analytics micro-batch "
+        "this often (0: off)")
+    analytics_heavy_interval_seconds: float = Field(
+        default=900.0, gt=0, description="live mode: the full build (every test, forecasts, "
+        "backtests) at most this often")
+    analytics_cursor_lag_seconds: float = Field(
+        default=15.0, ge=0, description="extract re-reads rows stamped this long before the "
+        "newest one seen (covers commit order and workers' clock skew)")
     # --- extract/load through an existing Airbyte connection instead of dlt -------------------
     airbyte_url: str | None = Field(default=None, description="http(s)://host[:port]")
     airbyte_connection_id: str | None = None

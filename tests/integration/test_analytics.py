@@ -63,6 +63,9 @@ def built(request, tmp_path_factory, server_status) -> Iterator[Built]:
             patch.setenv("OAKEN_DATABASE_URL", url)
             patch.delenv("OAKEN_WAREHOUSE", raising=False)
             patch.delenv("OAKEN_AIRBYTE_URL", raising=False)
+            # exact counts of rows moved: no re-read window (the cursor lag is tested in
+            # test_el_snapshot.py and test_live_analytics.py)
+            patch.setenv("OAKEN_ANALYTICS_CURSOR_LAG_SECONDS", "0")
             get_settings.cache_clear()
             engine = make_engine(url)
             report = import_records(engine, generated(SALES, seed=11))

@@ -147,6 +147,8 @@ def builds(tmp_path_factory, server_status, broker,
                     "OAKEN_HOME": str(bq_home), "OAKEN_DATABASE_URL": url,
                     "OAKEN_WAREHOUSE": f"bigquery://{PROJECT}/{DATASET}",
                     "OAKEN_BIGQUERY_ENDPOINT": endpoint,
+                    # exact counts of rows moved: no re-read window
+                    "OAKEN_ANALYTICS_CURSOR_LAG_SECONDS": "0",
                 }.items():
                     patch.setenv(name, value)
                 patch.delenv("OAKEN_AIRBYTE_URL", raising=False)

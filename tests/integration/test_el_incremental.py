@@ -12,6 +12,7 @@ from sqlalchemy import func, select, text, update
 from oaken.db import models
 from oaken.db.engine import make_engine
 from oaken.el.pipeline import run_el, source_for_run
+from oaken.el.snapshot import Snapshot
 from oaken.ingest import import_records
 from oaken.settings import Settings, get_settings
 
@@ -21,6 +22,8 @@ def settings(sqlite_url, tmp_path, monkeypatch) -> Settings:
     monkeypatch.setenv("OAKEN_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("OAKEN_DATABASE_URL", sqlite_url)
     monkeypatch.delenv("OAKEN_WAREHOUSE", raising=False)
+    # no re-read window: "nothing new moves nothing" (the lag has its own test)
+    monkeypatch.setenv("OAKEN_ANALYTICS_CURSOR_LAG_SECONDS", "0")
     get_settings.cache_clear()
     yield get_settings()
     get_settings.cache_clear()
@@ -42,11 +45,12 @@ def test_el_moves_only_new_or_changed_rows_and_evolves_schema(settings: Settings
     assert import_records(engine, iter_sales(500, seed=3, style="compact")).imported == 500
 
     # nothing in the warehouse yet: every table is a plain append (nothing to merge with)
-    assert _dispositions(source_for_run(settings)) == {"append"}
+    assert _dispositions(source_for_run(settings, Snapshot(settings.database_url))) == {"append"}
     first = run_el(settings)
     # from now on every table merges on its key, and a full refresh appends again
-    assert _dispositions(source_for_run(settings)) == {"merge"}
-    assert _dispositions(source_for_run(settings, full_refresh=True)) == {"append"}
+    assert _dispositions(source_for_run(settings, Snapshot(settings.database_url))) == {"merge"}
+    assert _dispositions(source_for_run(
+        settings, Snapshot(settings.database_url), full_refresh=True)) == {"append"}
     assert first.rows["sales"] == 500 and first.rows["shipments"] == 500
     assert first.rows["journal_lines"] > 1000
     with engine.connect() as connection:

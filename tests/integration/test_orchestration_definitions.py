@@ -46,6 +46,35 @@ def test_orchestration_definitions_load(settings: Settings) -> None:
     assert dg.AssetKey(["raw", "sales"]) in fct_deps
 
 
+
+def test_live_mode_is_a_job_and_two_sensors(settings: Settings) -> None:
+    """The micro-batch job holds the raw tables and the `live` dbt models with their
+    generic tests, not the heavy marts, the forecasts or the singular tests."""
+    from oaken.orchestration.build import (
+        HEAVY_SENSOR,
+        JOB_NAME,
+        LIVE_JOB_NAME,
+        LIVE_SENSOR,
+        build_definitions,
+    )
+
+    defs = build_definitions(settings)
+    live = defs.resolve_job_def(LIVE_JOB_NAME)
+    selected = {key.to_user_string() for key in live.asset_layer.selected_asset_keys}
+    assert {"raw/sales", "fct_sales", "mart_dashboard_sales", "mart_sales_daily_detail",
+            "snapshots/snap_products"} <= selected
+    assert not {"mart_sales_monthly", "mart_top_items", "dim_date",
+                "forecast_sales_daily"} & selected
+    checks = {spec.key.name for data in live.asset_layer.data
+              for spec in data.assets_def.check_specs}  # the job's subset of each asset
+    assert "unique_fct_sales_invoice_line_id" in checks
+    assert not {name for name in checks if name.startswith("assert_")}
+    every = defs.resolve_sensor_def(LIVE_SENSOR)
+    heavy = defs.resolve_sensor_def(HEAVY_SENSOR)
+    assert every.minimum_interval_seconds == 30 and every.job_name == LIVE_JOB_NAME
+    assert heavy.minimum_interval_seconds == 900 and heavy.job_name == JOB_NAME
+
+
 class FakeAirbyte(BaseHTTPRequestHandler):
     """Answers the three Airbyte OSS API calls a sync needs; records what it was asked."""
 

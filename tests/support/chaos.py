@@ -50,6 +50,7 @@ class Platform:
             "OAKEN_BROKER_PORT": str(free_port()), "OAKEN_API_PORT": str(self.api_port),
             "OAKEN_REPAIR_GRACE_SECONDS": "3", "OAKEN_REPAIR_INTERVAL_SECONDS": "1",
             "OAKEN_RESTART_BACKOFF_MAX_SECONDS": "4", "OAKEN_BATCH_SIZE": "1000",
+            "OAKEN_ANALYTICS_INTERVAL_SECONDS": "0",  # live analytics only where a test asks
             **settings,
         })
         self.url = f"http://127.0.0.1:{self.api_port}"

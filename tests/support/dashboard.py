@@ -131,4 +131,5 @@ def empty_warehouse(path: Path) -> None:
             "create table analytics.mart_dashboard_meta as select 1 as meta_id, "
             "cast(null as date) as first_sale_date, cast(null as date) as last_sale_date, "
             "0 as sale_lines, cast(null as decimal(18,2)) as sale_dollars, 0 as invoices, "
-            "0 as split_invoices, current_timestamp as built_at")
+            "0 as split_invoices, cast(null as timestamp) as data_through, "
+            "current_timestamp as built_at")

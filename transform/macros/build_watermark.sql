@@ -59,8 +59,11 @@
                                          schema=var('raw_schema', 'raw'), identifier=table) %}
         {#- the cast: dlt loads the naive `updated_at` as DATETIME on BigQuery, which
             BigQuery does not assign to a TIMESTAMP column without one -#}
-        {% do newest.append("select '" ~ table ~ "', cast(max(updated_at) as "
-                            ~ dbt.type_timestamp() ~ ") from " ~ raw) %}
+        {#- less the cursor lag: a row that reaches raw late, stamped before the
+            newest one, is still tested by the next build (macros/incremental_marts.sql) -#}
+        {% do newest.append("select '" ~ table ~ "', "
+                            ~ lagged("cast(max(updated_at) as " ~ dbt.type_timestamp() ~ ")")
+                            ~ " from " ~ raw) %}
     {% endfor %}
     {% do run_query("insert into " ~ relation ~ " " ~ newest | join(" union all ")) %}
     {{ return('') }}

@@ -1,13 +1,31 @@
 {#- The incremental cursor of the models at sale-line grain (fct_sales and the marts
     built from it): the newest sale and shipment `updated_at` the model already holds
-    (1900-01-01 while it holds none), as a one-row relation to cross join. -#}
+    (1900-01-01 while it holds none), less the cursor lag (`lagged`), as a one-row
+    relation to cross join. -#}
 {% macro built_line_cursors(relation) -%}
     select
-        coalesce(max(sale_updated_at), cast('1900-01-01' as {{ dbt.type_timestamp() }}))
-            as sale_updated_at,
-        coalesce(max(shipment_updated_at), cast('1900-01-01' as {{ dbt.type_timestamp() }}))
-            as shipment_updated_at
+        {{ lagged("coalesce(max(sale_updated_at), cast('1900-01-01' as "
+                  ~ dbt.type_timestamp() ~ "))") }} as sale_updated_at,
+        {{ lagged("coalesce(max(shipment_updated_at), cast('1900-01-01' as "
+                  ~ dbt.type_timestamp() ~ "))") }} as shipment_updated_at
     from {{ relation }}
+{%- endmacro %}
+
+{#- A cursor stepped back by `oaken_cursor_lag_seconds` (OAKEN_ANALYTICS_CURSOR_LAG_SECONDS).
+    Workers stamp `updated_at` before they commit, so a row can reach `raw` after a
+    later-stamped one was built; every incremental model and the build watermark look
+    that far back again (rebuilding a line twice is harmless: delete+insert/merge on
+    its key), the same window extract re-reads. -#}
+{% macro lagged(timestamp_sql) -%}
+    {%- set lag = var('oaken_cursor_lag_seconds', env_var('OAKEN_CURSOR_LAG_SECONDS', '0'))
+                  | int -%}
+    {%- if lag > 0 and target.type == 'bigquery' -%}
+        timestamp_sub({{ timestamp_sql }}, interval {{ lag }} second)
+    {%- elif lag > 0 -%}
+        {{ dbt.dateadd('second', -lag, timestamp_sql) }}
+    {%- else -%}
+        {{ timestamp_sql }}
+    {%- endif -%}
 {%- endmacro %}
 
 {#- True for the rows of `lines` (fct_sales or a model of its columns) whose sale or

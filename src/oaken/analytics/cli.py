@@ -49,15 +49,32 @@ def analytics(
     verbose: Annotated[bool, typer.Option(
         "--verbose", "-v", help="Show dbt's output instead of logging it to $OAKEN_HOME/logs.",
     )] = False,
+    live: Annotated[bool, typer.Option(
+        "--live", help="Keep the warehouse current until stopped: a micro-batch every "
+        "OAKEN_ANALYTICS_INTERVAL_SECONDS, the whole job every "
+        "OAKEN_ANALYTICS_HEAVY_INTERVAL_SECONDS (`oaken up` runs this).",
+    )] = False,
 ) -> None:
     """Extract/load the database into the warehouse (dlt), `dbt build`, then forecasts.
 
     Runs the same Dagster assets the orchestrator serves, in this process. Only new or
-    changed rows move; the marts and forecasts are rebuilt from them.
+    changed rows move; the marts and forecasts are rebuilt from them. With --live it
+    keeps running micro-batches (docs/analytics.md, "Live mode").
     """
     from oaken.analytics.runner import reconcile, run_analytics
 
     settings = _settings()
+    if live:
+        import logging
+
+        from oaken.analytics.live import run_live
+
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+        if full_refresh:
+            raise ConfigError("--live and --full-refresh do not go together")
+        state = run_live(settings)
+        out.print(f"live analytics stopped: {state.runs} runs, {state.failed_runs} failed")
+        return
     with err.status("Running analytics: extract/load → dbt build → forecasts …"):
         report = run_analytics(settings, full_refresh=full_refresh, echo=verbose)
     moved = Table(title="Rows moved (database → raw)", show_edge=False)

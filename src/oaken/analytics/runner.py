@@ -78,12 +78,15 @@ def check_database(settings: Settings, *, timeout: float = 5.0) -> None:
 
 
 def run_analytics(
-    settings: Settings, *, full_refresh: bool = False, echo: bool = False
+    settings: Settings, *, full_refresh: bool = False, echo: bool = False,
+    job_name: str | None = None, defs: Any = None,
 ) -> AnalyticsReport:
     """Extract/load, ``dbt build`` and forecasts, as the Dagster job, in-process.
 
-    dbt's console output goes to ``$OAKEN_HOME/logs/analytics.log`` (and to stdout too
-    when ``echo``).
+    ``job_name`` is ``analytics_job`` (everything) by default, or ``analytics_live``
+    (a micro-batch: :mod:`oaken.analytics.live`); ``defs`` are definitions already
+    built (a loop builds them once). dbt's console output goes to
+    ``$OAKEN_HOME/logs/analytics.log`` (and to stdout too when ``echo``).
     """
     import dagster as dg
 
@@ -95,8 +98,9 @@ def run_analytics(
     started = time.perf_counter()
     config = warehouse_config(settings)
     check_database(settings)
-    defs = build_definitions(settings)
-    job = defs.resolve_job_def(JOB_NAME)
+    if defs is None:
+        defs = build_definitions(settings)
+    job = defs.resolve_job_def(job_name or JOB_NAME)
     ops = {node.name for node in job.graph.nodes}
     run_config: dict[str, Any] = {
         "ops": {
@@ -117,6 +121,9 @@ def run_analytics(
     report.timings = {"prepare": round(prepared - started, 2), **timings}
     if not result.success:
         raise _failure(result)
+    from oaken.warehouse.publish import publish
+
+    publish(config)  # the dashboard's read-only copy (oaken.warehouse.publish)
 
     if EL_OP in ops:
         import dlt

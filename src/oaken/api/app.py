@@ -36,6 +36,7 @@ from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
     Counter,
+    Gauge,
     Histogram,
     generate_latest,
 )
@@ -79,6 +80,28 @@ class Metrics:
                                   "Requests answered 503 because the journal could not be "
                                   "written (the disk of OAKEN_HOME is full)",
                                   registry=self.registry)
+
+    def watch_analytics(self, settings: Settings) -> None:
+        """Live analytics' freshness, read from its state file at each scrape (NaN before
+        live mode has loaded a sale)."""
+        from oaken.analytics.live import read_state, summary
+
+        def lag() -> float:
+            live = summary(settings)
+            value = live["lag_seconds"] if live else None
+            return float("nan") if value is None else float(value)
+
+        def runs(field: str) -> float:
+            state = read_state(settings)
+            return float(getattr(state, field)) if state else 0.0
+
+        Gauge("oaken_analytics_lag_seconds", "Now minus the acceptance time of the newest "
+              "sale in the warehouse (live analytics)", registry=self.registry
+              ).set_function(lag)
+        Gauge("oaken_analytics_runs", "Live analytics runs since oaken up started",
+              registry=self.registry).set_function(lambda: runs("runs"))
+        Gauge("oaken_analytics_failed_runs", "Failed live analytics runs since oaken up "
+              "started", registry=self.registry).set_function(lambda: runs("failed_runs"))
 
 
 class SalesProducer:
@@ -179,6 +202,7 @@ class InflightBudget:
 def create_app(settings: Settings) -> FastAPI:
     topics = Topics(settings.topic_prefix)
     metrics = Metrics()
+    metrics.watch_analytics(settings)
     budget = InflightBudget(settings.api_max_inflight_mb * 1024 * 1024)
     # a body the in-flight budget could never hold is refused outright, not asked to retry
     largest = min(MAX_BODY, budget.limit)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from datetime import date
+from datetime import UTC, date, datetime
 from types import FunctionType
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
@@ -34,6 +34,7 @@ from oaken.dashboard.formatting import change, compact, exact, percent
 from oaken.dashboard.live import LiveStatus, live_status
 from oaken.errors import WarehouseBusy, WarehouseEmpty, WarehouseError, WarehouseMissing
 from oaken.warehouse.adapter import RUN_ANALYTICS, Warehouse, open_warehouse
+from oaken.warehouse.duckdb_adapter import DuckDBWarehouse
 
 TITLE = "Oaken Spirits — Sales Report"
 FILTER_KEYS = ("stores", "counties", "categories", "vendors", "items")
@@ -55,7 +56,10 @@ def _warehouse(url: str) -> Warehouse:
 
     settings = get_settings()
     # the settings' warehouse carries the BigQuery endpoint, location and cost guard
-    return open_warehouse(warehouse_config(settings) if settings.warehouse == url else url)
+    warehouse = open_warehouse(warehouse_config(settings) if settings.warehouse == url else url)
+    if isinstance(warehouse, DuckDBWarehouse):
+        warehouse.readers_copy = True  # the published copy: never wait for analytics
+    return warehouse
 
 
 def _query_name(query: FunctionType) -> str:
@@ -155,8 +159,30 @@ def _page() -> None:
     from oaken.settings import get_settings
 
     settings = get_settings()
-    with _warehouse(settings.warehouse).session():  # one connection per run, if any
-        _report(settings)
+    every = settings.dashboard_refresh_seconds
+    # the report redraws itself every OAKEN_DASHBOARD_REFRESH_SECONDS without a reload:
+    # a fragment, so the filters (widgets outside it, in the sidebar) keep their values
+    st.fragment(_report_body, run_every=every if every > 0 else None)(settings)
+    with _warehouse(settings.warehouse).session():
+        report = Report(settings.warehouse)
+        meta = report(load_meta)
+        if not meta.empty:
+            default = meta.default_filters()
+            _sidebar(report, meta, default, _filters_from_state(default))
+
+
+def _report_body(settings: Any) -> None:
+    """The report (scorecards, tabs); a failure is shown in its place, as :func:`main`
+    does, since a fragment's reruns do not pass through ``main``."""
+    try:
+        with _warehouse(settings.warehouse).session():  # one connection per run, if any
+            _report(settings)
+    except (WarehouseMissing, WarehouseEmpty) as problem:
+        st.info(str(problem), icon="ℹ️")
+    except WarehouseBusy as problem:
+        st.warning(str(problem), icon="⏳")
+    except WarehouseError as problem:
+        st.warning(f"The warehouse cannot be read: {problem}", icon="⚠️")
 
 
 def _report(settings: Any) -> None:
@@ -174,7 +200,7 @@ def _report(settings: Any) -> None:
 
     st.caption(
         f"{filters.start:%d %b %Y} – {filters.end:%d %b %Y} ({filters.days} days), compared "
-        f"with the {filters.days} days before · data through {meta.last_sale_date:%d %b %Y} · "
+        f"with the {filters.days} days before · data through {_data_through(meta)} · "
         f"{report.describe(meta)}")
     sales_tab, operations_tab = st.tabs(["Sales", "Operations"], key="tab",
                                         bind="query-params")
@@ -188,7 +214,19 @@ def _report(settings: Any) -> None:
     if operations_tab.open:
         with operations_tab:
             _operations(report, filters, settings)
-    _sidebar(report, meta, default, filters)
+
+
+def _data_through(meta: Meta) -> str:
+    """"14:03:27 UTC" (the newest sale's acceptance time; its date too when not today),
+    or the last sale date of a warehouse built before the time was kept."""
+    through = meta.data_through
+    if through is None or not hasattr(through, "strftime"):
+        return f"{meta.last_sale_date:%d %b %Y}"
+    if getattr(through, "tzinfo", None) is not None:
+        through = through.astimezone(UTC).replace(tzinfo=None)
+    today = datetime.now(UTC).date()
+    return f"{through:%H:%M:%S} UTC" if through.date() == today else \
+        f"{through:%d %b %Y %H:%M:%S} UTC"
 
 
 def _let_the_scorecards_paint() -> None:

@@ -124,6 +124,7 @@ class Meta:
     invoices: int
     split_invoices: int
     built_at: Any = None
+    data_through: Any = None  # the newest sale's acceptance time (naive UTC)
 
     @property
     def empty(self) -> bool:
@@ -144,12 +145,12 @@ def load_meta(wh: Warehouse) -> Meta:
     """The dashboard's metadata row; WarehouseMissing when the marts are not built."""
     rows = wh.rows(
         "select first_sale_date, last_sale_date, sale_lines, sale_dollars, invoices, "
-        f"split_invoices, built_at from {wh.table('mart_dashboard_meta')}", {})
+        f"split_invoices, built_at, data_through from {wh.table('mart_dashboard_meta')}", {})
     if not rows:
         return Meta(None, None, 0, Decimal(0), 0, 0)
-    first, last, lines, dollars, invoices, split, built = rows[0]
+    first, last, lines, dollars, invoices, split, built, through = rows[0]
     return Meta(as_date(first), as_date(last), int(lines or 0), to_cents(dollars),
-                int(invoices or 0), int(split or 0), built)
+                int(invoices or 0), int(split or 0), built, through)
 
 
 def use_store_daily(f: Filters, meta: Meta) -> bool:

@@ -3,8 +3,9 @@
 dlt's ``sql_table`` reads rows through SQLAlchemy and builds Arrow from Python
 objects, which is slow on a database the size of the 12.5-million-sale Iowa history.
 The ADBC drivers (Apache Arrow's database connectivity) hand back Arrow record batches
-straight from the C client, several times faster (BENCHMARKS.md). MySQL/MariaDB have
-no ADBC driver and keep ``sql_table``.
+straight from the C client, several times faster (BENCHMARKS.md). Extract reads
+through :mod:`oaken.el.snapshot` (every table as of one moment), which uses the query
+builders and types here; :func:`read_table` reads one table on its own.
 
 Every batch is conformed to the types of the table as reflected at run time, so a
 column added by a migration appears, typed, on the next run:
@@ -187,7 +188,7 @@ def _read_postgres(
                 yield conform(batch, schema)
 
 
-def _cursor_param(since: datetime) -> datetime:
+def cursor_param(since: datetime) -> datetime:
     """Cursor values are naive UTC in the database; dlt may hand them back tz-aware."""
     if since.tzinfo is not None:
         since = since.astimezone(UTC)
@@ -216,7 +217,7 @@ def sqlite_query(
 
 def _sqlite_cursor_text(since: datetime) -> str:
     """The cursor as SQLite stores timestamps: ISO text, which compares in time order."""
-    return _cursor_param(since).isoformat(" ", "microseconds")
+    return cursor_param(since).isoformat(" ", "microseconds")
 
 
 def postgres_query(
@@ -230,5 +231,5 @@ def postgres_query(
     compiled = query.compile(dialect=postgresql.psycopg.dialect(paramstyle="numeric_dollar"))
     values = dict(compiled.params)
     if since is not None:
-        values["since"] = _cursor_param(since)
+        values["since"] = cursor_param(since)
     return str(compiled), [values[name] for name in compiled.positiontup or ()]

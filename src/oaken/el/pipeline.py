@@ -1,34 +1,32 @@
 """Extract/load: the source-of-truth database into the warehouse's ``raw`` schema with dlt.
 
 One dlt source with a resource per table of the source of truth (docs/reference.md,
-"Tables"). Every table is read
-incrementally by its ``updated_at`` cursor (a naive-UTC timestamp set on insert and
-on change) and merged on its primary key, so a second run with nothing new moves
-nothing and a changed row replaces its old version. The cursor range is open
-(``updated_at > last value``): every row of one transaction shares its ``updated_at``,
-so a batch is extracted whole or not at all, and dlt's boundary deduplication (a hash
-of every row at the last value, kept in state) has nothing to do; on a bulk import,
-where each batch is one timestamp, that hashing was a large share of the extract time.
+"Tables"). Every table of a run is read as of one moment
+(:class:`~oaken.el.snapshot.Snapshot`: one read transaction, or PostgreSQL's exported
+snapshot), so the warehouse never holds a row whose parent it lacks. Every table is
+read incrementally by its ``updated_at`` cursor (a naive-UTC timestamp set on insert
+and on change), stepped back by ``OAKEN_ANALYTICS_CURSOR_LAG_SECONDS`` (dlt's ``lag``)
+because workers stamp rows before they commit, and merged on its primary key, so a row
+that commits late is still read and a changed row replaces its old version. The
+range is open (``updated_at > start``), so dlt's boundary deduplication (a hash of
+every row at the last value, kept in state) is off.
 
-How rows are read depends on the database:
+How rows are read depends on the database (:mod:`oaken.el.snapshot`):
 
 - SQLite and PostgreSQL: Arrow batches straight from the ADBC drivers
-  (:mod:`oaken.el.arrow_tables`), read in parallel, several times faster than
-  ``sql_table`` on large tables (BENCHMARKS.md);
-- MySQL/MariaDB (no ADBC driver): dlt's ``sql_table`` with the pyarrow backend,
-  50k-row chunks, ``reflection_level="full_with_precision"`` so ``DECIMAL`` money
-  stays decimal (and SQLite's integer hundredths, should ``sql_table`` read SQLite,
-  are typed as money again: :mod:`oaken.el.money_columns`).
+  (:mod:`oaken.el.arrow_tables`), several times faster than dlt's ``sql_table`` on
+  large tables (BENCHMARKS.md); PostgreSQL's tables in parallel;
+- MySQL/MariaDB (no ADBC driver): one SQLAlchemy connection, rows built into Arrow
+  with the reflected types (``DECIMAL`` money stays exact).
 
-Both reflect the table at run time (a column added by a migration shows up in
-``raw``: dlt's schema evolution), load money as exact ``DECIMAL(p, 2)`` and timestamps
-as naive ``TIMESTAMP``. The outbox flags ``sales.published`` and
-``shipments.published`` are internal and left out.
+Tables are reflected at run time (a column added by a migration shows up in ``raw``:
+dlt's schema evolution), money loads as exact ``DECIMAL(p, 2)`` and timestamps as naive
+``TIMESTAMP``. The outbox flags ``sales.published`` and ``shipments.published`` are
+internal and left out.
 
 State (cursors) lives in dlt's own state, in ``settings.home / "dlt"`` and in the
 destination's ``_dlt_pipeline_state`` table, so a lost working directory is restored
-from the warehouse. Both kinds of resource keep the same names and cursor, so the
-state of one carries over to the other.
+from the warehouse.
 """
 
 from __future__ import annotations
@@ -44,12 +42,11 @@ from dlt.common.runtime.collector import NULL_COLLECTOR
 from dlt.common.schema.typing import TTableSchemaColumns
 from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
 from dlt.pipeline.progress import TCollectorArg
-from dlt.sources.sql_database import sql_table
 from sqlalchemy import DateTime, Table
 
 from oaken.db import models
 from oaken.el import arrow_tables
-from oaken.el.money_columns import restore_money, schema_type
+from oaken.el.snapshot import Snapshot
 from oaken.settings import Settings
 from oaken.warehouse.config import (
     RAW_SCHEMA,
@@ -61,7 +58,6 @@ from oaken.warehouse.config import (
 PIPELINE_NAME = "oaken_el"
 SOURCE_NAME = "oaken_db"
 CURSOR = "updated_at"
-CHUNK_SIZE = 50_000
 
 #: the tables of the source of truth (docs/reference.md, "Tables"), parents first
 TABLES: tuple[Table, ...] = (
@@ -125,49 +121,47 @@ def _configure_dlt(settings: Settings) -> None:
 
 
 @dlt.source(name=SOURCE_NAME, max_table_nesting=0)
-def oaken_database(database_url: str, table_names: Iterable[str] = TABLE_NAMES):
-    """One incremental, merging resource per table of the source-of-truth database."""
+def oaken_database(
+    database_url: str, table_names: Iterable[str] = TABLE_NAMES, *,
+    snapshot: Snapshot | None = None, lag_seconds: float = 0.0,
+):
+    """One incremental, merging resource per table of the source-of-truth database, all
+    read through one :class:`~oaken.el.snapshot.Snapshot` (one moment for every table)."""
     wanted = set(table_names)
-    arrow_native = arrow_tables.supports(database_url)
+    shared = snapshot if snapshot is not None else Snapshot(database_url)
     for table in TABLES:
-        if table.name not in wanted:
-            continue
-        if arrow_native:
-            yield _arrow_table(database_url, table)
-            continue
-        yield sql_table(
-            credentials=database_url,
-            table=table.name,
-            incremental=dlt.sources.incremental(CURSOR, range_start="open"),
-            primary_key=primary_key(table),
-            write_disposition="merge",
-            backend="pyarrow",
-            chunk_size=CHUNK_SIZE,
-            reflection_level="full_with_precision",
-            excluded_columns=EXCLUDED.get(table.name),
-            defer_table_reflect=True,
-            table_adapter_callback=restore_money,
-            type_adapter_callback=schema_type,
-        )
+        if table.name in wanted:
+            yield _snapshot_table(shared, table, lag_seconds)
 
 
-def _arrow_table(database_url: str, table: Table):
-    """The ADBC-read resource of ``table``: the same name, cursor and keys as ``sql_table``
-    (so dlt's incremental state carries over), Arrow batches straight from the driver."""
+def _snapshot_table(snapshot: Snapshot, table: Table, lag_seconds: float):
+    """The resource of ``table``: rows changed since the cursor (less ``lag_seconds``, see
+    :func:`incremental`), read as of the snapshot, merged on the primary key."""
     excluded = EXCLUDED.get(table.name, ())
 
-    def rows(updated_at=dlt.sources.incremental(CURSOR, range_start="open")):  # noqa: B008
-        columns = arrow_tables.reflect(database_url, table.name, excluded)
-        yield from arrow_tables.read_table(
-            database_url, columns, cursor=CURSOR, since=updated_at.start_value)
+    def rows(updated_at=incremental(lag_seconds)):  # noqa: B008
+        columns = arrow_tables.reflect(snapshot.database_url, table.name, excluded)
+        yield from snapshot.read(columns, cursor=CURSOR, since=updated_at.start_value)
 
-    # timestamps are naive UTC, as sql_table reflected them (not TIMESTAMP WITH TIME ZONE)
+    # timestamps are naive UTC (not TIMESTAMP WITH TIME ZONE)
     naive: TTableSchemaColumns = {
         column.name: {"data_type": "timestamp", "timezone": False}
         for column in table.columns if isinstance(column.type, DateTime)}
     return dlt.resource(rows, name=table.name, primary_key=primary_key(table),
                         write_disposition="merge", columns=naive,
-                        parallelized=True)
+                        parallelized=snapshot.parallel)
+
+
+def incremental(lag_seconds: float) -> dlt.sources.incremental:
+    """The ``updated_at`` cursor, stepped back ``lag_seconds`` from the newest value seen.
+
+    Workers stamp ``updated_at`` from their own clock before their commit, so a row can
+    become visible after a later-stamped one was extracted. Each run re-reads the last
+    ``lag_seconds`` (merged on the primary key, so nothing doubles): a row is missed only
+    if it commits more than ``lag_seconds`` less twice the workers' clock skew after it
+    was stamped (docs/analytics.md, "The cursor").
+    """
+    return dlt.sources.incremental(CURSOR, range_start="open", lag=lag_seconds or None)
 
 
 def destination_for(config: WarehouseConfig):
@@ -199,12 +193,17 @@ def make_pipeline(settings: Settings) -> dlt.Pipeline:
     )
 
 
-def make_source(settings: Settings, table_names: Iterable[str] = TABLE_NAMES):
-    return oaken_database(settings.database_url, tuple(table_names))
+def make_source(
+    settings: Settings, table_names: Iterable[str] = TABLE_NAMES, *,
+    snapshot: Snapshot | None = None,
+):
+    return oaken_database(settings.database_url, tuple(table_names), snapshot=snapshot,
+                          lag_seconds=settings.analytics_cursor_lag_seconds)
 
 
 def source_for_run(
-    settings: Settings, *, full_refresh: bool = False, table_names: Iterable[str] = TABLE_NAMES
+    settings: Settings, snapshot: Snapshot, *, full_refresh: bool = False,
+    table_names: Iterable[str] = TABLE_NAMES,
 ):
     """A fresh source for one run: tables the warehouse does not hold yet are appended.
 
@@ -217,7 +216,8 @@ def source_for_run(
     """
     from oaken.warehouse.adapter import Warehouse
 
-    source = make_source(settings, table_names)
+    configure_extract(snapshot)
+    source = make_source(settings, table_names, snapshot=snapshot)
     warehouse = Warehouse(warehouse_config(settings))
     loaded = warehouse.tables(warehouse.config.raw_schema)
     for name, resource in source.resources.items():
@@ -249,10 +249,17 @@ def rows_moved(pipeline: dlt.Pipeline) -> dict[str, int]:
 def run_el(settings: Settings, *, full_refresh: bool = False) -> LoadReport:
     """Plain dlt run (no Dagster): used by the benchmark's step timing and by tests."""
     pipeline = make_pipeline(settings)
-    source = source_for_run(settings, full_refresh=full_refresh)
-    if full_refresh:
-        pipeline.run(source, refresh="drop_sources")
-    else:
-        pipeline.run(source)
+    with Snapshot(settings.database_url) as snapshot:
+        source = source_for_run(settings, snapshot, full_refresh=full_refresh)
+        if full_refresh:
+            pipeline.run(source, refresh="drop_sources")
+        else:
+            pipeline.run(source)
     return LoadReport(rows=rows_moved(pipeline))
+
+
+def configure_extract(snapshot: Snapshot) -> None:
+    """A serial snapshot (SQLite, MariaDB) is read one table at a time: dlt's ``fifo``
+    mode drains each resource before it starts the next."""
+    dlt.config["extract.next_item_mode"] = "round_robin" if snapshot.parallel else "fifo"
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import base64
 import json
+import struct
 import sys
 from collections.abc import Collection
 from decimal import Decimal
@@ -32,6 +33,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 TAG = "_oaken_row"
+FRAME = struct.Struct(">q")
 _HUNDREDTH = pa.scalar(Decimal("0.01"), pa.decimal128(2, 2))
 
 
@@ -93,6 +95,67 @@ def stream(request: dict, out) -> None:
                         writer.write_batch(conform(rows, schema, hundredths))
 
 
+def serve(database: str, requests, out) -> None:
+    """Answer one request (a JSON line: query, params, schema, batch_rows, hundredths) after
+    another inside one read transaction: every table as of the same moment. Each answer
+    is frames of :func:`write_frame`: an IPC stream per batch, then an
+    empty frame; a failure is a negative-length frame holding its one-line reason."""
+    import io
+
+    import adbc_driver_manager as adbc
+    import adbc_driver_sqlite
+
+    with adbc_driver_sqlite.connect(database) as handle, \
+            adbc.AdbcConnection(handle) as connection:
+        _run(connection, "PRAGMA busy_timeout=30000")
+        _run(connection, "BEGIN")
+        # the read transaction's snapshot is taken at its first read: take it now
+        _run(connection, "SELECT count(*) FROM sqlite_master")
+        for line in requests:
+            if not line.strip():
+                continue
+            try:
+                request = json.loads(line)
+                schema = pa.ipc.read_schema(pa.py_buffer(base64.b64decode(request["schema"])))
+                hundredths = frozenset(request.get("hundredths", ()))
+                for batch in _query(connection, request):
+                    rows = batch.filter(pc.equal(batch.column(TAG), "1"))
+                    if rows.num_rows:
+                        sink = io.BytesIO()
+                        with pa.ipc.new_stream(sink, schema) as writer:
+                            writer.write_batch(conform(rows, schema, hundredths))
+                        write_frame(out, sink.getvalue())
+                        out.flush()
+            except Exception as problem:
+                reason = f"{type(problem).__name__}: {' '.join(str(problem).split())}"
+                write_frame(out, reason.encode(), error=True)
+            else:
+                write_frame(out, b"")
+            out.flush()
+        _run(connection, "ROLLBACK")
+
+
+def write_frame(out, payload: bytes, *, error: bool = False) -> None:
+    """One answer frame of the SQLite reader: signed length (negative: an error), bytes."""
+    out.write(FRAME.pack(-len(payload) if error else len(payload)))
+    out.write(payload)
+
+
+def _query(connection, request: dict):
+    import adbc_driver_manager as adbc
+
+    params = request["params"]
+    with adbc.AdbcStatement(connection) as statement:
+        statement.set_options(**{"adbc.sqlite.query.batch_rows": str(request["batch_rows"])})
+        statement.set_sql_query(request["query"])
+        if params:
+            statement.bind(pa.record_batch([pa.array([value]) for value in params],
+                                           names=[str(i) for i in range(len(params))]))
+        handle, _ = statement.execute_query()
+        with pa.RecordBatchReader._import_from_c(handle.address) as batches:
+            yield from batches
+
+
 def _run(connection, sql: str) -> None:
     import adbc_driver_manager as adbc
 
@@ -102,6 +165,9 @@ def _run(connection, sql: str) -> None:
 
 
 def main() -> int:
+    if len(sys.argv) == 3 and sys.argv[1] == "--serve":
+        serve(sys.argv[2], sys.stdin, sys.stdout.buffer)
+        return 0
     try:
         stream(json.load(sys.stdin), sys.stdout.buffer)
     except Exception as problem:  # the parent turns this line into its error

@@ -51,6 +51,8 @@ SERVICES = {
     "api": ["api"],
     "repair": ["repair", "--every"],
 }
+#: live analytics (oaken.analytics.live), when OAKEN_ANALYTICS_INTERVAL_SECONDS > 0
+ANALYTICS = {"analytics": ["analytics", "--live"]}
 BROKER = "broker"
 FIRST_BACKOFF = 1.0  # seconds before the first restart (longer than an offset commit)
 STABLE_AFTER = 30.0  # a process that ran this long starts again from FIRST_BACKOFF
@@ -96,6 +98,11 @@ def describe_exit(code: int | None) -> str:
     return f"exit status {code}"
 
 
+def default_services(settings: Settings) -> dict[str, list[str]]:
+    """The supervised children of ``oaken up``: live analytics too unless it is off."""
+    return {**SERVICES, **(ANALYTICS if settings.analytics_interval_seconds > 0 else {})}
+
+
 @dataclass
 class Supervised:
     """What the supervisor knows of one process."""
@@ -116,7 +123,7 @@ class Stack:
 
     def __init__(self, settings: Settings, *, services: dict[str, list[str]] | None = None):
         self.settings = settings
-        self.services = services or SERVICES
+        self.services = services or default_services(settings)
         self.broker = (EmbeddedBroker(settings, preexec_fn=lineage.die_with_parent)
                        if settings.embedded_broker else None)
         self.children: dict[str, subprocess.Popen[bytes]] = {}

@@ -42,9 +42,11 @@ class Status:
     waiting: dict[str, Waiting] = field(default_factory=dict)
     journal: int | None = None
     supervisor: dict | None = None
+    analytics: dict | None = None  # live mode (oaken.analytics.live.summary)
 
     def as_json(self) -> dict[str, object]:
         return {"counts": self.counts, "lag": self.lag, "members": self.members,
+                "analytics": self.analytics,
                 "dlq": self.dlq, "waiting": {k: w.as_json() for k, w in self.waiting.items()},
                 "journal": self.journal, "supervisor": self.supervisor,
                 "ledger_imbalance": str(self.ledger_imbalance),
@@ -140,6 +142,12 @@ def consumer_lag(settings: Settings) -> dict[str, int]:
     return lag
 
 
+def live_summary(settings: Settings) -> dict | None:
+    from oaken.analytics.live import summary
+
+    return summary(settings)
+
+
 def collect(settings: Settings, engine: Engine) -> Status:
     counts, imbalance, gap = database_status(engine)
     with engine.connect() as connection:
@@ -149,4 +157,5 @@ def collect(settings: Settings, engine: Engine) -> Status:
                   ledger_imbalance=imbalance, receivable_gap=gap,
                   members=group_members(settings), waiting=gaps,
                   journal=journal_records(settings),
-                  supervisor=read_supervisor_state(settings.home))
+                  supervisor=read_supervisor_state(settings.home),
+                  analytics=live_summary(settings))

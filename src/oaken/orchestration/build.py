@@ -11,14 +11,20 @@ from datetime import timedelta
 
 import dagster as dg
 
-from oaken.orchestration.dbt import build_dbt_definitions
+from oaken.orchestration.dbt import DBT_OP, build_dbt_definitions
 from oaken.orchestration.el import build_el_definitions, raw_asset_keys
 from oaken.orchestration.forecast import FORECAST_KEY, build_forecast_definitions
 from oaken.settings import Settings
 
 JOB_NAME = "analytics_job"
+LIVE_JOB_NAME = "analytics_live"
 SCHEDULE_NAME = "analytics_daily"
 FRESHNESS_SENSOR = "analytics_freshness"
+LIVE_SENSOR = "analytics_live_every_interval"
+HEAVY_SENSOR = "analytics_full_every_heavy_interval"
+#: the dbt models of a micro-batch (tag `live` in transform/dbt_project.yml), with their
+#: generic tests; the singular, whole-table tests run with the whole job
+LIVE_DBT_SELECT = "tag:live"
 
 
 def build_definitions(settings: Settings) -> dg.Definitions:
@@ -47,8 +53,68 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         sensor = dg.build_sensor_for_freshness_checks(
             freshness_checks=freshness, name=FRESHNESS_SENSOR
         )
+    live_job, live_sensors = _live(settings, domains, job)
     return dg.Definitions.merge(
         domains,
-        dg.Definitions(jobs=[job], schedules=[schedule], asset_checks=freshness,
-                       sensors=[sensor]),
+        dg.Definitions(jobs=[job, live_job], schedules=[schedule], asset_checks=freshness,
+                       sensors=[sensor, *live_sensors]),
     )
+
+
+def _singular_tests(settings: Settings) -> set[str]:
+    """The names of the project's singular tests (dbt writes none for them in the
+    selection syntax that dagster-dbt maps to asset checks), from the parsed manifest."""
+    import json
+
+    from oaken.orchestration.resources import dbt_home
+
+    manifest = json.loads((dbt_home(settings) / "target" / "manifest.json").read_text())
+    return {node["name"] for node in manifest["nodes"].values()
+            if node["resource_type"] == "test" and not node.get("test_metadata")}
+
+
+def _live(
+    settings: Settings, domains: dg.Definitions, job: dg.UnresolvedAssetJobDefinition
+) -> tuple[dg.UnresolvedAssetJobDefinition, list[dg.SensorDefinition]]:
+    """Live mode in Dagster: the micro-batch job (raw tables, then the dbt models tagged
+    `live` with their tests) every ``OAKEN_ANALYTICS_INTERVAL_SECONDS``, the whole job
+    every ``OAKEN_ANALYTICS_HEAVY_INTERVAL_SECONDS``; both sensors start stopped when the
+    interval is 0. ``oaken up`` runs the same jobs without a Dagster daemon."""
+    from dagster_dbt import build_dbt_asset_selection
+
+    dbt_assets = [asset for asset in domains.assets or []
+                  if isinstance(asset, dg.AssetsDefinition) and asset.op.name == DBT_OP]
+    selection: dg.AssetSelection = dg.AssetSelection.assets(*raw_asset_keys())
+    if dbt_assets:
+        singular = [spec.key for asset in dbt_assets for spec in asset.check_specs
+                    if spec.name in _singular_tests(settings)]
+        selection = selection | build_dbt_asset_selection(
+            dbt_assets, dbt_select=LIVE_DBT_SELECT)
+        selection = selection - dg.AssetSelection.checks(*singular)
+    live_job = dg.define_asset_job(
+        LIVE_JOB_NAME, selection=selection,
+        description="Micro-batch: database → raw (dlt), then the dbt models tagged `live` "
+        "and their generic tests; no snapshot, forecasts or whole-table tests.")
+    on = settings.analytics_interval_seconds > 0
+    status = dg.DefaultSensorStatus.RUNNING if on else dg.DefaultSensorStatus.STOPPED
+
+    def every(name: str, target: dg.UnresolvedAssetJobDefinition, seconds: float):
+        @dg.sensor(name=name, job=target, minimum_interval_seconds=max(int(seconds), 1),
+                   default_status=status)
+        def _sensor(context: dg.SensorEvaluationContext):
+            # one run at a time: skip while the previous one of this job is still going
+            active = context.instance.get_run_records(dg.RunsFilter(
+                job_name=target.name, statuses=[dg.DagsterRunStatus.STARTED,
+                                                dg.DagsterRunStatus.QUEUED,
+                                                dg.DagsterRunStatus.STARTING]), limit=1)
+            if active:
+                return dg.SkipReason(f"{target.name} is still running")
+            return dg.RunRequest()
+
+        return _sensor
+
+    sensors = [
+        every(LIVE_SENSOR, live_job, settings.analytics_interval_seconds or 30),
+        every(HEAVY_SENSOR, job, settings.analytics_heavy_interval_seconds),
+    ]
+    return live_job, sensors

@@ -16,6 +16,7 @@ from dagster_dlt import DagsterDltResource, DagsterDltTranslator, dlt_assets
 from dagster_dlt.translator import DltResourceTranslatorData
 
 from oaken.el.pipeline import make_pipeline, make_source, source_for_run
+from oaken.el.snapshot import Snapshot
 from oaken.settings import Settings
 
 EL_OP = "oaken_el"
@@ -36,7 +37,8 @@ class OakenDltTranslator(DagsterDltTranslator):
             deps=[dg.AssetKey(["oaken_db", name])],
             group_name=GROUP,
             description=f"`{name}` of the source-of-truth database, loaded incrementally "
-            "by dlt (cursor updated_at, merged on the primary key).",
+            "by dlt as of one snapshot of the database (cursor updated_at less a lag, "
+            "merged on the primary key).",
         )
 
 
@@ -61,7 +63,9 @@ def build_el_definitions(settings: Settings) -> dg.Definitions:
     def raw_tables(context: dg.AssetExecutionContext, dlt: DagsterDltResource, config: ElConfig):
         refresh = "drop_sources" if config.full_refresh else None
         # a fresh source per run: first loads append (see source_for_run)
-        source = source_for_run(settings, full_refresh=config.full_refresh)
-        yield from dlt.run(context=context, dlt_source=source, refresh=refresh)
+        # every table as of one moment (oaken.el.snapshot)
+        with Snapshot(settings.database_url) as snapshot:
+            source = source_for_run(settings, snapshot, full_refresh=config.full_refresh)
+            yield from dlt.run(context=context, dlt_source=source, refresh=refresh)
 
     return dg.Definitions(assets=[raw_tables], resources={"dlt": DagsterDltResource()})

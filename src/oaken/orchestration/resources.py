@@ -12,6 +12,7 @@ dbt learns the rest from the settings as ``--vars`` (:func:`dbt_arguments`), whi
 from __future__ import annotations
 
 import json
+import math
 import os
 import shutil
 import sys
@@ -73,6 +74,7 @@ def dbt_variables(settings: Settings) -> dict[str, str]:
         from oaken.warehouse import bigquery
 
         values.update(bigquery.dbt_profile_values(config))
+    values["OAKEN_CURSOR_LAG_SECONDS"] = str(math.ceil(settings.analytics_cursor_lag_seconds))
     return {name.lower(): value for name, value in values.items()}
 
 

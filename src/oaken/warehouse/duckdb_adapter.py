@@ -1,5 +1,8 @@
 """The embedded warehouse: a DuckDB file, opened only while it is being used.
 
+Readers that set ``readers_copy`` (the dashboard) open the copy each analytics run
+publishes (:mod:`oaken.warehouse.publish`) and never wait for the writer.
+
 A reader holds a shared lock that keeps ``oaken analytics`` from writing, so no
 connection is kept between uses: each query opens and closes one, or, inside
 :meth:`DuckDBWarehouse.session` (e.g. one run of the dashboard page), the first query
@@ -13,6 +16,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.dialects import postgresql
@@ -20,6 +24,7 @@ from sqlalchemy.dialects import postgresql
 from oaken.errors import WarehouseBusy, WarehouseError, WarehouseMissing
 from oaken.warehouse.adapter import RUN_ANALYTICS, Params, Warehouse, first_line
 from oaken.warehouse.config import WarehouseConfig, duckdb_config
+from oaken.warehouse.publish import published_path
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -33,6 +38,9 @@ class DuckDBWarehouse(Warehouse):
         assert config.path is not None
         self.path = config.path
         self._local = threading.local()
+        #: read the copy each analytics run publishes (oaken.warehouse.publish) rather
+        #: than the file being written: the dashboard sets it
+        self.readers_copy = False
 
     @contextmanager
     def session(self) -> Iterator[None]:
@@ -57,10 +65,26 @@ class DuckDBWarehouse(Warehouse):
     def version(self) -> str:
         """Changes whenever the file is rewritten (new cache entries after a rebuild)."""
         try:
-            stat = self.path.stat()
+            stat = self._read_path().stat()
         except FileNotFoundError:
             return "missing"
         return f"{stat.st_mtime_ns}-{stat.st_size}"
+
+    def _read_path(self) -> Path:
+        """The file readers open: the published copy when there is one at least as new as
+        the warehouse (a writer that did not publish, e.g. a Dagster run, is newer)."""
+        if not self.readers_copy:
+            return self.path
+        copy = published_path(self.path)
+        try:
+            copied = copy.stat().st_mtime_ns
+        except FileNotFoundError:
+            return self.path
+        try:
+            written = self.path.stat().st_mtime_ns
+        except FileNotFoundError:
+            return copy
+        return copy if copied >= written else self.path
 
     def rows(self, sql: str, params: Params | None = None) -> list[tuple]:
         return self._run(sql, params, lambda result: result.fetchall())
@@ -114,12 +138,17 @@ class DuckDBWarehouse(Warehouse):
     def _connect(self, *, read_only: bool) -> Any:
         import duckdb
 
-        if read_only and not self.path.exists():
+        path = self._read_path() if read_only else self.path
+        if read_only and not path.exists():
             raise WarehouseMissing(f"there is no warehouse at {self.path} yet: {RUN_ANALYTICS}")
         settings: dict[str, Any] = duckdb_config(self.config)  # DuckDB wants wider values
         try:
-            return duckdb.connect(str(self.path), read_only=read_only, config=settings)
+            return duckdb.connect(str(path), read_only=read_only, config=settings)
         except duckdb.IOException as problem:
+            copy = published_path(self.path)
+            if read_only and self.readers_copy and path != copy and copy.exists():
+                # the warehouse is being written after all: its last published copy
+                return duckdb.connect(str(copy), read_only=True, config=settings)
             if "lock" in str(problem).lower():
                 raise WarehouseBusy(
                     f"the warehouse {self.path} is being rebuilt (`oaken analytics` holds its "

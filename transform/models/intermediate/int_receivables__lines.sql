@@ -17,7 +17,7 @@ with
 journal_lines as (
     select * from {{ ref('stg_journal_lines') }}
     {% if is_incremental() %}
-    where updated_at > (select max(updated_at) from {{ this }})
+    where updated_at > (select {{ lagged('max(updated_at)') }} from {{ this }})
     {% endif %}
 ),
 

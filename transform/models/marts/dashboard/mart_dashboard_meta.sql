@@ -1,7 +1,8 @@
 -- One row describing what the dashboard can show: the sale date range (the default
 -- filter), totals, and split_invoices, the number of invoices spread over more than one
 -- store or day (when it is not zero, mart_dashboard_store_daily cannot sum invoices
--- exactly and the dashboard counts them on mart_dashboard_sales instead).
+-- exactly and the dashboard counts them on mart_dashboard_sales instead), and
+-- data_through, when the newest sale in the warehouse was accepted (UTC).
 
 with
 
@@ -22,7 +23,8 @@ totals as (
         min(sale_date) as first_sale_date,
         max(sale_date) as last_sale_date,
         count(*) as sale_lines,
-        sum(sale_dollars) as sale_dollars
+        sum(sale_dollars) as sale_dollars,
+        max(sale_updated_at) as data_through
     from dashboard_sales
 ),
 
@@ -42,6 +44,7 @@ final as (
         totals.sale_dollars,
         invoice_totals.invoices,
         invoice_totals.split_invoices,
+        totals.data_through,
         {{ dbt.current_timestamp() }} as built_at
     from totals
     cross join invoice_totals

@@ -1,0 +1,74 @@
+"""Readers and the writer never block each other: the dashboard reads the copy each run
+publishes, while another process holds the warehouse for writing."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from oaken.errors import WarehouseBusy
+from oaken.warehouse.config import parse_warehouse
+from oaken.warehouse.duckdb_adapter import DuckDBWarehouse
+from oaken.warehouse.publish import publish, published_path
+
+WRITER = """
+import sys, time, duckdb
+connection = duckdb.connect(sys.argv[1])
+connection.execute("insert into t values (3)")
+print("writing", flush=True)
+time.sleep(120)
+"""
+
+
+@pytest.fixture
+def writer_holding(tmp_path: Path):
+    """A DuckDB warehouse with rows 1, 2, published, then held by a writer process."""
+    path = tmp_path / "warehouse.duckdb"
+    with duckdb.connect(str(path)) as connection:
+        connection.execute("create table t (n integer)")
+        connection.execute("insert into t values (1), (2)")
+    config = parse_warehouse(f"duckdb:///{path}")
+    assert publish(config) == published_path(path)
+    writer = subprocess.Popen([sys.executable, "-c", WRITER, str(path)],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        assert writer.stdout is not None
+        assert writer.stdout.readline().strip() == b"writing", writer.stderr
+        yield config, path
+    finally:
+        writer.kill()
+        writer.wait()
+
+
+def test_the_dashboard_reads_the_published_copy_while_the_warehouse_is_written(
+    writer_holding,
+) -> None:
+    config, _path = writer_holding
+    plain = DuckDBWarehouse(config)
+    with pytest.raises(WarehouseBusy):  # what the page used to show
+        plain.rows("select count(*) from t")
+    reader = DuckDBWarehouse(config)
+    reader.readers_copy = True
+    assert reader.rows("select count(*) from t") == [(2,)]  # the last published state
+
+
+def test_a_reader_on_the_copy_does_not_keep_the_writer_from_publishing(tmp_path: Path) -> None:
+    path = tmp_path / "warehouse.duckdb"
+    with duckdb.connect(str(path)) as connection:
+        connection.execute("create table t (n integer)")
+        connection.execute("insert into t values (1)")
+    config = parse_warehouse(f"duckdb:///{path}")
+    publish(config)
+    reader = DuckDBWarehouse(config)
+    reader.readers_copy = True
+    with reader.session():
+        assert reader.rows("select count(*) from t") == [(1,)]  # holds the copy open
+        with duckdb.connect(str(path)) as connection:  # the writer writes and publishes
+            connection.execute("insert into t values (2)")
+        publish(config)
+        assert reader.rows("select count(*) from t") == [(1,)]  # its snapshot, unchanged
+    assert reader.rows("select count(*) from t") == [(2,)]  # the next page: the new copy
