@@ -23,6 +23,7 @@ Only pyarrow and the driver are imported: the child starts in a fraction of a se
 from __future__ import annotations
 
 import base64
+import itertools
 import json
 import struct
 import sys
@@ -75,24 +76,15 @@ def stream(request: dict, out) -> None:
     import adbc_driver_sqlite
 
     schema = pa.ipc.read_schema(pa.py_buffer(base64.b64decode(request["schema"])))
-    params = request["params"]
     hundredths = frozenset(request.get("hundredths", ()))
     with adbc_driver_sqlite.connect(request["database"]) as database, \
             adbc.AdbcConnection(database) as connection:
         _run(connection, "PRAGMA busy_timeout=30000")  # wait for a writer, as workers do
-        with adbc.AdbcStatement(connection) as statement:
-            statement.set_options(**{"adbc.sqlite.query.batch_rows": str(request["batch_rows"])})
-            statement.set_sql_query(request["query"])
-            if params:
-                statement.bind(pa.record_batch([pa.array([value]) for value in params],
-                                               names=[str(i) for i in range(len(params))]))
-            handle, _ = statement.execute_query()
-            with pa.RecordBatchReader._import_from_c(handle.address) as batches, \
-                    pa.ipc.new_stream(out, schema) as writer:
-                for batch in batches:
-                    rows = batch.filter(pc.equal(batch.column(TAG), "1"))
-                    if rows.num_rows:
-                        writer.write_batch(conform(rows, schema, hundredths))
+        batches = _rows(connection, request, schema, hundredths)
+        first = next(batches, None)  # the query runs before the stream's header is written
+        with pa.ipc.new_stream(out, schema) as writer:
+            for batch in itertools.chain([] if first is None else [first], batches):
+                writer.write_batch(batch)
 
 
 def serve(database: str, requests, out) -> None:
@@ -118,14 +110,12 @@ def serve(database: str, requests, out) -> None:
                 request = json.loads(line)
                 schema = pa.ipc.read_schema(pa.py_buffer(base64.b64decode(request["schema"])))
                 hundredths = frozenset(request.get("hundredths", ()))
-                for batch in _query(connection, request):
-                    rows = batch.filter(pc.equal(batch.column(TAG), "1"))
-                    if rows.num_rows:
-                        sink = io.BytesIO()
-                        with pa.ipc.new_stream(sink, schema) as writer:
-                            writer.write_batch(conform(rows, schema, hundredths))
-                        write_frame(out, sink.getvalue())
-                        out.flush()
+                for batch in _rows(connection, request, schema, hundredths):
+                    sink = io.BytesIO()
+                    with pa.ipc.new_stream(sink, schema) as writer:
+                        writer.write_batch(batch)
+                    write_frame(out, sink.getvalue())
+                    out.flush()
             except Exception as problem:
                 reason = f"{type(problem).__name__}: {' '.join(str(problem).split())}"
                 write_frame(out, reason.encode(), error=True)
@@ -139,6 +129,14 @@ def write_frame(out, payload: bytes, *, error: bool = False) -> None:
     """One answer frame of the SQLite reader: signed length (negative: an error), bytes."""
     out.write(FRAME.pack(-len(payload) if error else len(payload)))
     out.write(payload)
+
+
+def _rows(connection, request: dict, schema: pa.Schema, hundredths: frozenset[str]):
+    """The query's rows (those tagged ``1``), conformed to ``schema``, batch by batch."""
+    for batch in _query(connection, request):
+        rows = batch.filter(pc.equal(batch.column(TAG), "1"))
+        if rows.num_rows:
+            yield conform(rows, schema, hundredths)
 
 
 def _query(connection, request: dict):
