@@ -237,7 +237,10 @@ def test_a_worker_frozen_past_its_session_is_neither_committed_over_nor_doubled(
         log = (platform.home / "logs" / "orders.log").read_text()
         print(f"{offsets.samples} samples of the committed offsets; frozen worker's log: "
               f"{[line for line in log.splitlines() if 'commit' in line or 'session' in line]}")
-        assert "offset commit failed" in log  # it was frozen with a batch in hand
+        # it was frozen past its session: either its stale commit was refused, or librdkafka
+        # found the session gone first and revoked the partitions before the commit (both
+        # seen here); the offsets below show that no stale commit landed either way
+        assert "offset commit failed" in log or "Consumer group session timed out" in log
         assert offsets.samples > 50
         assert offsets.backwards == []  # no stale commit over the new owner's progress
         assert platform.pid("orders") == frozen  # it lived on: nothing needed a restart

@@ -325,7 +325,9 @@ def _same_letters(letters: set[tuple[bytes, str]]) -> set[tuple[bytes, str]]:
 
 @pytest.fixture
 def client(sqlite_url: str, broker: str, tmp_path: Path) -> Iterator[TestClient]:
-    with TestClient(create_app(make_settings(sqlite_url, broker, tmp_path))) as test_client:
+    # a loopback client: with no API key configured the API serves only its own host
+    with TestClient(create_app(make_settings(sqlite_url, broker, tmp_path)),
+                    client=("127.0.0.1", 50000)) as test_client:
         yield test_client
 
 

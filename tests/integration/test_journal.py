@@ -173,7 +173,7 @@ def test_finding_the_unsent_records_reads_an_index_not_the_whole_journal(tmp_pat
     journal._db.set_trace_callback(statements.append)
     unsent = journal.unsent("cluster-a", 100)
     journal._db.set_trace_callback(None)
-    assert [seq for seq, _, _ in unsent] == list(range(1991, 2001))
+    assert [seq for seq, *_ in unsent] == list(range(1991, 2001))
     reads = [sql for sql in statements if sql.lstrip().upper().startswith("SELECT")]
     assert reads
     for sql in reads:
@@ -190,9 +190,9 @@ def test_records_sent_to_another_cluster_are_unsent_again_for_this_one(tmp_path)
     journal.unsent("cluster-a", 10)
     journal.mark_sent("cluster-a", [(0, n, n + 1) for n in range(5)])
     assert journal.unsent("cluster-a", 10) == []
-    assert [seq for seq, _, _ in journal.unsent("cluster-b", 10)] == [1, 2, 3, 4, 5]
+    assert [seq for seq, *_ in journal.unsent("cluster-b", 10)] == [1, 2, 3, 4, 5]
     journal.mark_sent("cluster-b", [(1, n, n + 1) for n in range(3)])
-    assert [seq for seq, _, _ in journal.unsent("cluster-b", 10)] == [4, 5]
+    assert [seq for seq, *_ in journal.unsent("cluster-b", 10)] == [4, 5]
     assert journal.confirm("cluster-b", {1: 2}) == 2
     assert journal.size == 3
 
@@ -207,7 +207,7 @@ def test_the_group_commit_survives_an_error_that_is_not_sqlites(tmp_path) -> Non
     async def scenario() -> None:
         # a key SQLite cannot bind: OverflowError, not a sqlite3.Error
         with pytest.raises(OverflowError):
-            await asyncio.wait_for(writer.append([(2**70, b"value")]), timeout=10)  # type: ignore[list-item]
+            await asyncio.wait_for(writer.append([(2**70, b"value", None)]), timeout=10)  # type: ignore[list-item]
         await asyncio.wait_for(writer.append(records(0, 3)), timeout=10)
 
     try:

@@ -163,12 +163,15 @@ def _page() -> None:
     # the report redraws itself every OAKEN_DASHBOARD_REFRESH_SECONDS without a reload:
     # a fragment, so the filters (widgets outside it, in the sidebar) keep their values
     st.fragment(_report_body, run_every=every if every > 0 else None)(settings)
-    with _warehouse(settings.warehouse).session():
-        report = Report(settings.warehouse)
-        meta = report(load_meta)
-        if not meta.empty:
-            default = meta.default_filters()
-            _sidebar(report, meta, default, _filters_from_state(default))
+    try:
+        with _warehouse(settings.warehouse).session():
+            report = Report(settings.warehouse)
+            meta = report(load_meta)
+            if not meta.empty:
+                default = meta.default_filters()
+                _sidebar(report, meta, default, _filters_from_state(default))
+    except WarehouseError:
+        return  # no filters without a warehouse; the report's fragment already says why
 
 
 def _report_body(settings: Any) -> None:
