@@ -30,7 +30,7 @@ import sys
 import tempfile
 import threading
 import time
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -151,20 +151,29 @@ def _caught_up(platform, settings) -> bool:
 
 
 def big_micro_batch(home: Path, rate: float) -> dict:
+    from sqlalchemy import text
+
     from oaken.analytics.live import micro_batch
     from oaken.db.engine import make_engine
     from oaken.ingest import import_records
     from oaken.settings import Settings
     from oaken.sources.generator import iter_sales
+    from oaken.sources.sampling import FIRST_INVOICE
 
     url = f"sqlite:///{home / 'oaken.db'}"
     settings = Settings(home=home, database_url=url, warehouse="")
     engine = make_engine(url)
     today = datetime.now(UTC).date()
     try:
+        # invoices beyond the database's: the generator numbers them from FIRST_INVOICE
+        # by default, and the same numbers would be line ids it already holds (an
+        # invoice has at least one line, so FIRST_INVOICE + lines is past them all)
+        with engine.connect() as connection:
+            held = connection.execute(text("select count(*) from sales")).scalar_one()
+        first_invoice = FIRST_INVOICE + held + 1
         imported = import_records(engine, iter_sales(
-            int(60 * rate), seed=4242, start=date(today.year, 1, 1), end=today,
-            style="compact")).imported
+            int(60 * rate), seed=4242, start=today, end=today, style="compact",
+            first_invoice=first_invoice)).imported
     finally:
         engine.dispose()
     begun = time.perf_counter()

@@ -6,7 +6,7 @@ never a traceback."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import duckdb
@@ -115,6 +115,21 @@ def test_clear_filters_restores_the_default_view(env) -> None:
     f = default_filters(env.path)
     assert at.date_input(key="dates").value == (f.start, f.end)
     assert shown(at) == expected(env.path, f) != filtered
+
+
+def test_the_default_range_follows_new_data_and_a_picked_range_stays(env) -> None:
+    """Live mode moves the newest sale on: a page that kept the default range it was
+    drawn with (here: the range of a day before) shows the new default range; a range
+    the reader picked is kept."""
+    f = default_filters(env.path)
+    stale = (f.start - timedelta(days=1), f.end - timedelta(days=1))
+    at = run_app(dates=stale, **{app_module.DEFAULT_DATES: stale})
+    assert at.date_input(key="dates").value == (f.start, f.end)
+    assert shown(at) == expected(env.path, f)
+    picked = (date(2026, 1, 1), date(2026, 1, 31))
+    at = run_app(dates=picked, **{app_module.DEFAULT_DATES: stale})
+    assert at.date_input(key="dates").value == picked
+    assert shown(at) == expected(env.path, Filters(start=picked[0], end=picked[1]))
 
 
 def test_operations_tab_shows_shipping_receivables_ledger_and_live_status(env) -> None:

@@ -98,6 +98,18 @@ def test_same_arguments_same_rows_and_other_seed_other_rows() -> None:
     assert sum(a != b for a, b in zip(first, other, strict=True)) > 2900
 
 
+def test_first_invoice_numbers_sales_that_add_to_earlier_ones() -> None:
+    """Sales generated again with another seed reuse the invoice numbers (and so the
+    line ids) of the first ones; ``first_invoice`` moves them past."""
+    earlier = {row["Invoice"] for row in iter_sales(500, seed=7, style="compact")}
+    again = {row["Invoice"] for row in iter_sales(500, seed=8, style="compact")}
+    assert earlier & again
+    later = [row["Invoice"] for row in iter_sales(500, seed=8, style="compact",
+                                                   first_invoice=90_000_000)]
+    assert not earlier & set(later)
+    assert later[0].startswith("INV-90000000")
+
+
 def test_exact_row_count_and_arguments_checked() -> None:
     assert list(iter_sales(0)) == []
     assert len(list(iter_sales(1))) == 1

@@ -246,9 +246,19 @@ def _let_the_scorecards_paint() -> None:
 # --- filters --------------------------------------------------------------------------
 
 
+#: the session's default date range as the widget last showed it: while the widget
+#: still holds it, the reader did not pick a range, and the range follows the data
+DEFAULT_DATES = "_dates_default"
+
+
 def _filters_from_state(default: Filters) -> Filters:
     state = st.session_state
-    start, end = _date_range(state.get("dates", (default.start, default.end)), default)
+    picked = state.get("dates")
+    if picked is None or _kept_default(picked):
+        # no range picked: the default one, which moves on with the newest sale (a live
+        # report's last day is today's; the widget catches up on the next full run)
+        picked = (default.start, default.end)
+    start, end = _date_range(picked, default)
     return Filters(start=start, end=end, **{key: tuple(state.get(key) or ())
                                              for key in FILTER_KEYS})
 
@@ -257,10 +267,15 @@ def _sidebar(report: Report, meta: Meta, default: Filters, filters: Filters) -> 
     """The filter widgets (their values are already in ``filters``) and the download."""
     options = report(filter_options)
     assert meta.first_sale_date is not None and meta.last_sale_date is not None
+    state = st.session_state
+    if "dates" not in state or _kept_default(state["dates"]):
+        # set before the widget is drawn (Streamlit allows it then): the default range
+        # of the newest data, until the reader picks another
+        state["dates"] = state[DEFAULT_DATES] = (default.start, default.end)
     with st.sidebar:
         st.header("Filters")
         st.date_input(
-            "Date range", value=(default.start, default.end), min_value=meta.first_sale_date,
+            "Date range", min_value=meta.first_sale_date,
             max_value=meta.last_sale_date, key="dates",
             help="Sale dates, inclusive. Scorecards compare with the same number of days "
                  "just before.")
@@ -288,6 +303,12 @@ def _sidebar(report: Report, meta: Meta, default: Filters, filters: Filters) -> 
             on_click="ignore", icon="⬇️", use_container_width=True,
             help="One row per day × store × item for the filters above "
                  "(mart_sales_daily_detail), with names and exact money.")
+
+
+def _kept_default(picked: Any) -> bool:
+    """The date widget still holds the default range it was drawn with."""
+    shown = st.session_state.get(DEFAULT_DATES)
+    return shown is not None and isinstance(picked, (tuple, list)) and tuple(picked) == shown
 
 
 def _date_range(picked: Any, default: Filters) -> tuple[date, date]:

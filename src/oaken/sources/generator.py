@@ -74,8 +74,13 @@ def _check(rows: int, start: date, end: date) -> None:
 
 
 def iter_sales(rows: int, *, seed: int = 42, start: date = DEFAULT_START,
-               end: date = DEFAULT_END, style: Style = "iowa") -> Iterator[Fields]:
+               end: date = DEFAULT_END, style: Style = "iowa",
+               first_invoice: int = FIRST_INVOICE) -> Iterator[Fields]:
     """Yield ``rows`` synthetic sale lines ordered by date (see the module docstring).
+
+    Invoices are numbered from ``first_invoice``: sales meant to add to a database that
+    already holds generated ones start beyond its invoices (the same numbers would be the
+    same line ids, which the pipeline takes once).
 
     ``style="iowa"``: keys are ``IOWA_CSV_HEADER``, values strings as in the CSV export.
     ``style="compact"``: the sales app's compact JSON keys (``COMPACT_KEYS``).
@@ -83,7 +88,7 @@ def iter_sales(rows: int, *, seed: int = 42, start: date = DEFAULT_START,
     _check(rows, start, end)
     if style not in DICT_FORMATS:
         raise ValueError(f"unknown style {style!r}")
-    return _generate(rows, seed, start, end, DICT_FORMATS[style]())
+    return _generate(rows, seed, start, end, DICT_FORMATS[style](), first_invoice)
 
 
 def write_sales(path: Path, rows: int, *, seed: int = 42, fmt: Literal["csv", "jsonl"] = "csv",
@@ -113,14 +118,16 @@ def write_sales(path: Path, rows: int, *, seed: int = 42, fmt: Literal["csv", "j
     return written
 
 
-def _generate(rows: int, seed: int, start: date, end: date, fmt: Format[P, R]) -> Iterator[R]:
+def _generate(rows: int, seed: int, start: date, end: date, fmt: Format[P, R],
+              first_invoice: int = FIRST_INVOICE) -> Iterator[R]:
     """The sales in ``fmt``: each block's rows in turn (lazily: nothing is drawn before
     the first row is asked for)."""
-    return itertools.chain.from_iterable(_rendered_blocks(rows, seed, start, end, fmt))
+    return itertools.chain.from_iterable(
+        _rendered_blocks(rows, seed, start, end, fmt, first_invoice))
 
 
-def _rendered_blocks(rows: int, seed: int, start: date, end: date,
-                     fmt: Format[P, R]) -> Iterator[Iterator[R]]:
+def _rendered_blocks(rows: int, seed: int, start: date, end: date, fmt: Format[P, R],
+                     first_invoice: int = FIRST_INVOICE) -> Iterator[Iterator[R]]:
     """The sales day by day, in blocks of at most ``CHUNK_ROWS`` lines.
 
     The draws happen in this order for every format (so every format shows the same
@@ -130,7 +137,7 @@ def _rendered_blocks(rows: int, seed: int, start: date, end: date,
     plan = price_plan(rng, start, end)
     per_day = rows_per_day(rng, rows, start, end)
     render = Renderer(fmt, plan).rows
-    next_invoice = FIRST_INVOICE
+    next_invoice = first_invoice
     for offset in np.flatnonzero(per_day).tolist():
         day = start + timedelta(days=offset)
         remaining = int(per_day[offset])
