@@ -115,25 +115,16 @@ def lag_seconds(data_through: str | None, now: datetime | None = None) -> float 
 
 
 def micro_batch(settings: Settings) -> dict[str, float]:
-    """Extract/load, then ``dbt build --select tag:live --exclude test_type:singular``.
+    """Extract/load, then ``dbt build --select tag:live --exclude test_type:singular`` (in
+    this process, the project parsed once: :mod:`oaken.analytics.live_dbt`), then the
+    readers' copy.
 
     Returns the seconds of each step. A failed dbt node fails the micro-batch
     (:class:`~oaken.errors.TransformError` naming the nodes)."""
-    import json
-    import subprocess
-
+    from oaken.analytics import live_dbt
     from oaken.el.pipeline import run_el
-    from oaken.errors import TransformError
     from oaken.orchestration.build import LIVE_DBT_SELECT
-    from oaken.orchestration.dbt import failures
-    from oaken.orchestration.resources import (
-        dbt_arguments,
-        dbt_environment,
-        dbt_executable,
-        dbt_home,
-        find_dbt_project,
-        prepare_dbt_home,
-    )
+    from oaken.orchestration.resources import dbt_home
     from oaken.warehouse.config import warehouse_config
     from oaken.warehouse.publish import publish
 
@@ -141,25 +132,10 @@ def micro_batch(settings: Settings) -> dict[str, float]:
     begun = time.perf_counter()
     run_el(settings)
     timings["extract_load"] = round(time.perf_counter() - begun, 2)
-    config = prepare_dbt_home(settings)
-    target = dbt_home(settings) / "target" / "live"
-    command = [dbt_executable(), "build", "--select", LIVE_DBT_SELECT,
-               "--exclude", "test_type:singular", "--exclude-resource-type", "unit_test",
-               "--target", config.dbt_target, "--target-path", str(target),
-               *dbt_arguments(settings)]
     begun = time.perf_counter()
-    log_path = Path(settings.home) / "logs" / "analytics.log"
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    with log_path.open("ab") as log_file:
-        done = subprocess.run(command, cwd=find_dbt_project(settings.dbt_project_dir),
-                              env=dbt_environment(settings), stdout=log_file,
-                              stderr=subprocess.STDOUT, check=False)
+    live_dbt.build(settings, select=LIVE_DBT_SELECT, exclude=["test_type:singular"],
+                   target_path=dbt_home(settings) / "target" / "live")
     timings["dbt_build"] = round(time.perf_counter() - begun, 2)
-    results = target / "run_results.json"
-    if done.returncode != 0:
-        bad = failures(json.loads(results.read_text())) if results.exists() else []
-        raise TransformError("dbt build (live) failed: "
-                             + (", ".join(bad[:5]) or f"see {log_path}"))
     begun = time.perf_counter()
     publish(warehouse_config(settings))  # the dashboard's copy (oaken.warehouse.publish)
     timings["publish"] = round(time.perf_counter() - begun, 2)
