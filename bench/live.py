@@ -1,6 +1,6 @@
 """Live analytics benchmark: freshness while sales stream, and a micro-batch at scale.
 
-    .venv/bin/python bench/live.py [--minutes 5] [--rate 200] [--interval 30]
+    .venv/bin/python bench/live.py [--minutes 10] [--rate 200] [--interval 30]
                                    [--big-home DIR]
 
 1. ``oaken up`` (SQLite, embedded broker, live analytics every ``--interval`` s) takes
@@ -188,7 +188,7 @@ def fmt(value: float | None) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--minutes", type=float, default=5)
+    parser.add_argument("--minutes", type=float, default=10)
     parser.add_argument("--rate", type=float, default=200)
     parser.add_argument("--interval", type=float, default=30)
     parser.add_argument("--big-home", type=Path, default=None)
