@@ -63,9 +63,11 @@ def stream(minutes: float, rate: float, interval: float) -> dict:
 
     home = Path(tempfile.mkdtemp(prefix="oaken-bench-live-"))
     url = f"sqlite:///{home / 'oaken.db'}"
+    # the embedded defaults (the test platform's faster repairer and smaller batches
+    # put back): the whole job every 15 minutes, pages that redraw every 15 s
     platform = Platform(home, url, OAKEN_ANALYTICS_INTERVAL_SECONDS=str(interval),
-                        OAKEN_ANALYTICS_HEAVY_INTERVAL_SECONDS="3600",
-                        OAKEN_DASHBOARD_REFRESH_SECONDS="5")
+                        OAKEN_REPAIR_GRACE_SECONDS="60", OAKEN_REPAIR_INTERVAL_SECONDS="30",
+                        OAKEN_BATCH_SIZE="2000", OAKEN_RESTART_BACKOFF_MAX_SECONDS="30")
     settings = Settings(home=home, database_url=url, warehouse="")
     port = _free_port()
     dashboard: subprocess.Popen[bytes] | None = None

@@ -108,3 +108,63 @@ def test_live_mode_keeps_the_warehouse_equal_to_the_database(
                 second_orders.kill()
                 second_orders.wait()
         platform.stop()
+
+
+@pytest.mark.slow
+def test_live_mode_waits_for_the_first_sale_then_builds_the_whole_warehouse(
+    tmp_path: Path,
+) -> None:
+    """A new platform has no sale yet: live mode waits (no run, so no failed run), and
+    its first run once sales arrive is the whole job, which the micro-batches after it
+    test against (before, every run failed: the first on missing raw tables, the rest
+    on models only the whole job builds)."""
+    from oaken.analytics.live import read_state
+    from oaken.db.engine import make_engine
+    from oaken.db.migrate import migrate
+    from oaken.ingest import import_records
+    from oaken.settings import Settings
+    from oaken.sources.generator import iter_sales
+
+    home = tmp_path / "home"
+    home.mkdir()
+    url = f"sqlite:///{home / 'oaken.db'}"
+    migrate(url)
+    engine = make_engine(url)
+    settings = Settings(home=home, database_url=url, warehouse="")
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("OAKEN_")},
+           "OAKEN_HOME": str(home), "OAKEN_DATABASE_URL": url,
+           "OAKEN_ANALYTICS_INTERVAL_SECONDS": "2"}
+    with open(home / "live.out", "ab") as out:
+        loop = subprocess.Popen([sys.executable, "-m", "oaken", "analytics", "--live"],
+                                env=env, stdout=out, stderr=subprocess.STDOUT,
+                                stdin=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 120
+        while (state := read_state(settings)) is None:  # written when the loop starts
+            assert loop.poll() is None and time.monotonic() < deadline, \
+                (home / "live.out").read_text()
+            time.sleep(0.5)
+        time.sleep(12)  # several intervals with no sale
+        state = read_state(settings)
+        assert state is not None and (state.runs, state.failed_runs) == (0, 0), state
+        assert import_records(engine, iter_sales(300, seed=11, style="compact")).imported == 300
+        deadline = time.monotonic() + 400
+        while (state := read_state(settings)) is None or state.runs - state.heavy_runs < 1:
+            assert loop.poll() is None and time.monotonic() < deadline, \
+                (state, (home / "live.out").read_text()[-3000:])
+            time.sleep(1)
+        assert state.failed_runs == 0, state
+        assert state.heavy_runs == 1, state  # the first run built everything
+        with duckdb.connect(str(published_path(home / "warehouse.duckdb")),
+                            read_only=True) as warehouse:
+            row = warehouse.execute("select count(*) from analytics.fct_sales").fetchone()
+        assert row is not None and row[0] == 300
+    finally:
+        engine.dispose()
+        if loop.poll() is None:
+            os.kill(loop.pid, signal.SIGTERM)
+            try:
+                loop.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                loop.kill()
+                loop.wait()

@@ -210,26 +210,48 @@ def run_live(settings: Settings, *, max_runs: int | None = None) -> LiveState:
     last_heavy: float | None = None
     while not stopping and (max_runs is None or state.runs < max_runs):
         begun = time.monotonic()
-        heavy = (last_heavy is None and state.data_through is None and not _built(settings)) or (
-            last_heavy is not None
-            and begun - last_heavy >= settings.analytics_heavy_interval_seconds)
-        if last_heavy is None and not heavy:
-            last_heavy = begun  # an existing warehouse: the first full build comes later
-        running = True
-        try:
-            run_once(settings, state, heavy=heavy, defs=defs)
-        except KeyboardInterrupt:
-            log.info("stopped during a run")
-            break
-        finally:
-            running = False
-        if heavy:
-            last_heavy = begun
+        built = _built(settings)
+        if built or _has_sales(settings):
+            # the whole job until the warehouse exists (a micro-batch tests against
+            # models only it builds), then every heavy interval; an existing warehouse
+            # gets its first full build one heavy interval after the start
+            heavy = not built or (last_heavy is not None and begun - last_heavy
+                                  >= settings.analytics_heavy_interval_seconds)
+            if last_heavy is None and not heavy:
+                last_heavy = begun
+            running = True
+            try:
+                run_once(settings, state, heavy=heavy, defs=defs)
+            except KeyboardInterrupt:
+                log.info("stopped during a run")
+                break
+            finally:
+                running = False
+            if heavy:
+                last_heavy = begun
+        # else: no sale yet, nothing to build (not a run, so not a failed one)
         wait = interval - (time.monotonic() - begun)
         while wait > 0 and not stopping and (max_runs is None or state.runs < max_runs):
             time.sleep(min(wait, 0.5))
             wait -= 0.5
     return state
+
+
+def _has_sales(settings: Settings) -> bool:
+    """The database holds at least one sale (a warehouse can be built from it)."""
+    from sqlalchemy import text
+
+    from oaken.db.engine import make_engine
+
+    engine = make_engine(settings.database_url)
+    try:
+        with engine.connect() as connection:
+            return connection.execute(text("select 1 from sales limit 1")).first() is not None
+    except Exception:  # the database away: the next loop asks again
+        log.warning("the database cannot be read yet; live analytics waits")
+        return False
+    finally:
+        engine.dispose()
 
 
 def _built(settings: Settings) -> bool:
