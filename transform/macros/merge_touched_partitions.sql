@@ -22,17 +22,42 @@
     tmp_relation, target_relation, sql, unique_key, partition_by, dest_columns,
     tmp_relation_exists, incremental_predicates
 ) %}
+    {#- dbt-bigquery 1.12's macro of this name (its namespace cannot be called from a
+        project), with the touched partitions added to its predicates -#}
+    {%- set source_sql -%}
+        {%- if tmp_relation_exists -%}
+        (
+        select
+        {% if partition_by.time_ingestion_partitioning -%}
+        {{ partition_by.insertable_time_partitioning_field() }},
+        {%- endif -%}
+        * from {{ tmp_relation }}
+        )
+        {%- else -%}
+        (
+            {%- if partition_by.time_ingestion_partitioning -%}
+            {{ wrap_with_time_ingestion_partitioning_sql(partition_by, sql, True) }}
+            {%- else -%}
+            {{ sql }}
+            {%- endif %}
+        )
+        {%- endif -%}
+    {%- endset -%}
+
     {%- set predicates = [] if incremental_predicates is none else [] + incremental_predicates -%}
+    {%- set avoid_require_partition_filter = predicate_for_avoid_require_partition_filter() -%}
+    {%- if avoid_require_partition_filter is not none -%}
+        {%- do predicates.append(avoid_require_partition_filter) -%}
+    {%- endif -%}
     {%- if (config.get('meta') or {}).get('merge_touched_partitions') and tmp_relation_exists
-          and partition_by is not none -%}
+          and partition_by is not none and not partition_by.time_ingestion_partitioning -%}
         {%- set touched = touched_partitions_predicate(tmp_relation, partition_by) -%}
         {%- if touched is not none -%}
             {%- do predicates.append(touched) -%}
         {%- endif -%}
     {%- endif -%}
-    {{ return(dbt_bigquery.bq_generate_incremental_merge_build_sql(
-        tmp_relation, target_relation, sql, unique_key, partition_by, dest_columns,
-        tmp_relation_exists, predicates)) }}
+
+    {{ return(get_merge_sql(target_relation, source_sql, unique_key, dest_columns, predicates)) }}
 {% endmacro %}
 
 {#- `<target partition> in (date '…', …)` over the partitions of the rows in
