@@ -47,6 +47,7 @@ class LiveState:
     last_seconds: float = 0.0
     last_error: str = ""
     data_through: str | None = None
+    last_bytes_billed: int | None = None  # BigQuery: the last run's dbt jobs; DuckDB: None
     last_timings: dict[str, float] = field(default_factory=dict)
     durations: list[float] = field(default_factory=list)  # the last micro-batches, seconds
 
@@ -103,8 +104,15 @@ def summary(settings: Settings, now: datetime | None = None) -> dict[str, Any] |
         "started_at": state.started_at, "last_run": {
             "kind": state.last_kind, "finished_at": state.last_finished_at,
             "seconds": state.last_seconds, "timings": state.last_timings,
-            "error": state.last_error or None},
+            "bytes_billed": state.last_bytes_billed, "error": state.last_error or None},
     }
+
+
+def last_bytes_billed(settings: Settings) -> float:
+    """The last run's bytes billed for ``/metrics`` (NaN: DuckDB, or no run yet)."""
+    state = read_state(settings)
+    value = state.last_bytes_billed if state else None
+    return float("nan") if value is None else float(value)
 
 
 def lag_seconds(data_through: str | None, now: datetime | None = None) -> float | None:
@@ -147,6 +155,7 @@ def run_once(settings: Settings, state: LiveState, *, heavy: bool, defs: Any) ->
     from oaken.analytics.runner import run_analytics
 
     begun = time.perf_counter()
+    started = time.time()
     state.last_kind = "full" if heavy else "micro-batch"
     interrupted = False
     try:
@@ -166,7 +175,35 @@ def run_once(settings: Settings, state: LiveState, *, heavy: bool, defs: Any) ->
         raise
     finally:
         if not interrupted:
+            state.last_bytes_billed = run_bytes_billed(settings, heavy=heavy, since=started)
             _record(settings, state, heavy, round(time.perf_counter() - begun, 2))
+
+
+def run_bytes_billed(settings: Settings, *, heavy: bool, since: float) -> int | None:
+    """Bytes billed by the dbt jobs of the run that began at ``since`` (epoch seconds),
+    from its ``run_results.json``: a micro-batch's own (``dbt/target/live``), the whole
+    job's as the Dagster asset copies it (``dbt/last_run_results.json``). None on DuckDB,
+    and when the run wrote no results (it failed before dbt)."""
+    from oaken.orchestration.resources import dbt_home
+
+    home = dbt_home(settings)
+    path = home / "last_run_results.json" if heavy else home / "target" / "live" / (
+        "run_results.json")
+    try:
+        if path.stat().st_mtime < since:
+            return None  # an earlier run's
+        return bytes_billed(json.loads(path.read_text()))
+    except (OSError, ValueError):
+        return None
+
+
+def bytes_billed(run_results: dict[str, Any]) -> int | None:
+    """The sum of ``adapter_response.bytes_billed`` over a dbt run's nodes; None when no
+    node reports it (DuckDB)."""
+    billed = [result["adapter_response"]["bytes_billed"]
+              for result in run_results.get("results", [])
+              if isinstance((result.get("adapter_response") or {}).get("bytes_billed"), int)]
+    return sum(billed) if billed else None
 
 
 def _record(settings: Settings, state: LiveState, heavy: bool, seconds: float) -> None:

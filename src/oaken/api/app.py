@@ -84,7 +84,7 @@ class Metrics:
     def watch_analytics(self, settings: Settings) -> None:
         """Live analytics' freshness, read from its state file at each scrape (NaN before
         live mode has loaded a sale)."""
-        from oaken.analytics.live import read_state, summary
+        from oaken.analytics.live import last_bytes_billed, read_state, summary
 
         def lag() -> float:
             live = summary(settings)
@@ -102,6 +102,9 @@ class Metrics:
               registry=self.registry).set_function(lambda: runs("runs"))
         Gauge("oaken_analytics_failed_runs", "Failed live analytics runs since oaken up "
               "started", registry=self.registry).set_function(lambda: runs("failed_runs"))
+        Gauge("oaken_analytics_last_bytes_billed", "Bytes billed by the dbt jobs of the "
+              "last live analytics run (BigQuery; NaN on DuckDB)", registry=self.registry
+              ).set_function(lambda: last_bytes_billed(settings))
 
 
 class SalesProducer:

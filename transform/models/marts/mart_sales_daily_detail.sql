@@ -4,6 +4,7 @@
         unique_key='daily_store_item_id',
         incremental_strategy=('merge' if target.type == 'bigquery' else 'delete+insert'),
         on_schema_change='append_new_columns',
+        meta={'merge_touched_partitions': true},
         partition_by=(
             {'field': 'sale_date', 'data_type': 'date', 'granularity': 'month'}
             if target.type == 'bigquery' else none
@@ -11,6 +12,9 @@
         cluster_by=(['store_id', 'item_id'] if target.type == 'bigquery' else none),
     )
 }}
+
+-- BigQuery: the MERGE reads only the partitions of the changed rows
+-- (meta merge_touched_partitions, macros/merge_touched_partitions.sql).
 
 -- Daily sales at the grain the dashboard filters on: one row per sale day × store ×
 -- item, with the store's county and the item's category and vendor denormalised, so
