@@ -4,7 +4,8 @@
 ``OAKEN_ANALYTICS_INTERVAL_SECONDS`` is above 0. Every interval it runs a micro-batch
 (:func:`micro_batch`): extract/load of what changed (one snapshot, lagged cursor), then
 one ``dbt build`` of the models the dashboard and the reconciliation read, with their
-generic tests (dbt tag ``live``, singular tests excluded) — what the Dagster job
+generic tests (dbt tag ``live``; the singular tests and those tagged
+``whole_table`` left to the whole job) — what the Dagster job
 ``analytics_live`` runs, without Dagster's per-run overhead. The whole Dagster job
 ``analytics_job`` (every model and test, forecasts, backtests) runs instead at most
 every ``OAKEN_ANALYTICS_HEAVY_INTERVAL_SECONDS``, and first of all when the warehouse
@@ -123,7 +124,8 @@ def lag_seconds(data_through: str | None, now: datetime | None = None) -> float 
 
 
 def micro_batch(settings: Settings) -> dict[str, float]:
-    """Extract/load, then ``dbt build --select tag:live --exclude test_type:singular`` (in
+    """Extract/load, then ``dbt build --select tag:live --exclude test_type:singular
+    tag:whole_table`` (in
     this process, the project parsed once: :mod:`oaken.analytics.live_dbt`), then the
     readers' copy.
 
@@ -131,7 +133,7 @@ def micro_batch(settings: Settings) -> dict[str, float]:
     (:class:`~oaken.errors.TransformError` naming the nodes)."""
     from oaken.analytics import live_dbt
     from oaken.el.pipeline import run_el
-    from oaken.orchestration.build import LIVE_DBT_SELECT
+    from oaken.orchestration.build import LIVE_DBT_EXCLUDE, LIVE_DBT_SELECT
     from oaken.orchestration.resources import dbt_home
     from oaken.warehouse.config import warehouse_config
     from oaken.warehouse.publish import publish
@@ -141,7 +143,7 @@ def micro_batch(settings: Settings) -> dict[str, float]:
     run_el(settings)
     timings["extract_load"] = round(time.perf_counter() - begun, 2)
     begun = time.perf_counter()
-    live_dbt.build(settings, select=LIVE_DBT_SELECT, exclude=["test_type:singular"],
+    live_dbt.build(settings, select=LIVE_DBT_SELECT, exclude=LIVE_DBT_EXCLUDE,
                    target_path=dbt_home(settings) / "target" / "live")
     timings["dbt_build"] = round(time.perf_counter() - begun, 2)
     begun = time.perf_counter()

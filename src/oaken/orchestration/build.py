@@ -23,8 +23,11 @@ FRESHNESS_SENSOR = "analytics_freshness"
 LIVE_SENSOR = "analytics_live_every_interval"
 HEAVY_SENSOR = "analytics_full_every_heavy_interval"
 #: the dbt models of a micro-batch (tag `live` in transform/dbt_project.yml), with their
-#: generic tests; the singular, whole-table tests run with the whole job
+#: generic tests; the singular tests and the generic ones tagged `whole_table` (a key
+#: test over every sale or journal line) run with the whole job, on its slower cadence
 LIVE_DBT_SELECT = "tag:live"
+WHOLE_TABLE_TAG = "whole_table"
+LIVE_DBT_EXCLUDE = ["test_type:singular", f"tag:{WHOLE_TABLE_TAG}"]
 
 
 def build_definitions(settings: Settings) -> dg.Definitions:
@@ -61,16 +64,18 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     )
 
 
-def _singular_tests(settings: Settings) -> set[str]:
-    """The names of the project's singular tests (dbt writes none for them in the
-    selection syntax that dagster-dbt maps to asset checks), from the parsed manifest."""
+def _whole_job_tests(settings: Settings) -> set[str]:
+    """The names of the tests only the whole job runs (``LIVE_DBT_EXCLUDE``): the
+    singular tests (dbt writes none for them in the selection syntax that dagster-dbt
+    maps to asset checks) and those tagged ``whole_table``, from the parsed manifest."""
     import json
 
     from oaken.orchestration.resources import dbt_home
 
     manifest = json.loads((dbt_home(settings) / "target" / "manifest.json").read_text())
     return {node["name"] for node in manifest["nodes"].values()
-            if node["resource_type"] == "test" and not node.get("test_metadata")}
+            if node["resource_type"] == "test"
+            and (not node.get("test_metadata") or WHOLE_TABLE_TAG in node.get("tags", []))}
 
 
 def _live(
@@ -86,15 +91,16 @@ def _live(
                   if isinstance(asset, dg.AssetsDefinition) and asset.op.name == DBT_OP]
     selection: dg.AssetSelection = dg.AssetSelection.assets(*raw_asset_keys())
     if dbt_assets:
-        singular = [spec.key for asset in dbt_assets for spec in asset.check_specs
-                    if spec.name in _singular_tests(settings)]
+        heavy = _whole_job_tests(settings)
+        left_out = [spec.key for asset in dbt_assets for spec in asset.check_specs
+                    if spec.name in heavy]
         selection = selection | build_dbt_asset_selection(
             dbt_assets, dbt_select=LIVE_DBT_SELECT)
-        selection = selection - dg.AssetSelection.checks(*singular)
+        selection = selection - dg.AssetSelection.checks(*left_out)
     live_job = dg.define_asset_job(
         LIVE_JOB_NAME, selection=selection,
         description="Micro-batch: database → raw (dlt), then the dbt models tagged `live` "
-        "and their generic tests; no snapshot, forecasts or whole-table tests.")
+        "and their generic tests; no forecasts, singular or whole-table tests.")
     on = settings.analytics_interval_seconds > 0
     status = dg.DefaultSensorStatus.RUNNING if on else dg.DefaultSensorStatus.STOPPED
 
