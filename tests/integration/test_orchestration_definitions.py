@@ -67,7 +67,12 @@ def test_live_mode_is_a_job_and_two_sensors(settings: Settings) -> None:
                 "forecast_sales_daily"} & selected
     checks = {spec.key.name for data in live.asset_layer.data
               for spec in data.assets_def.check_specs}  # the job's subset of each asset
-    assert "unique_fct_sales_invoice_line_id" in checks
+    # the relationship tests run in every micro-batch; the whole-table key tests and the
+    # singular reconciliations only in the whole job
+    assert "relationships_fct_sales_store_id__store_id__ref_dim_store_" in checks
+    assert "not_null_fct_sales_invoice_line_id" in checks
+    assert not {"unique_fct_sales_invoice_line_id",
+                "unique_mart_dashboard_sales_invoice_line_id"} & checks
     assert not {name for name in checks if name.startswith("assert_")}
     every = defs.resolve_sensor_def(LIVE_SENSOR)
     heavy = defs.resolve_sensor_def(HEAVY_SENSOR)
