@@ -104,6 +104,19 @@ class Build:
                 "OAKEN_TOPIC_PREFIX": self.streaming.topic_prefix}
 
 
+def assert_line_marts_equal(built: Build, rows: list) -> None:
+    """``mart_sales_daily_detail`` and ``mart_dashboard_sales`` on the emulator equal
+    the database's sale lines ``rows``, to the cent."""
+    detail = {(r[0], r[1], r[2]): money(r[3]) for r in built.bq_rows(
+        f"select sale_date, store_id, item_id, sale_dollars "
+        f"from {built.table('mart_sales_daily_detail')}")}
+    assert detail == totals_by(rows, lambda r: (r.sale_date, r.store_id, r.item_id),
+                               lambda r: r.sale_dollars)
+    lines = {r[0]: money(r[1]) for r in built.bq_rows(
+        f"select invoice_line_id, sale_dollars from {built.table('mart_dashboard_sales')}")}
+    assert lines == {r.invoice_line_id: money(r.sale_dollars) for r in rows}
+
+
 def stream(settings: Settings, records: list[dict], expected_sales: int) -> None:
     """Publish sales to ``sales.raw`` and let the three workers record them."""
     publish(settings, records)
@@ -384,14 +397,7 @@ def test_dagster_job_on_bigquery_emulator_moves_only_new_sales(
     assert check["matches"], check["differences"]
     assert check["warehouse"]["sales"] == SALES + NEW_SALES
     rows = database_rows(built.url)
-    detail = {(r[0], r[1], r[2]): money(r[3]) for r in built.bq_rows(
-        f"select sale_date, store_id, item_id, sale_dollars "
-        f"from {built.table('mart_sales_daily_detail')}")}
-    assert detail == totals_by(rows, lambda r: (r.sale_date, r.store_id, r.item_id),
-                               lambda r: r.sale_dollars)
-    lines = {r[0]: money(r[1]) for r in built.bq_rows(
-        f"select invoice_line_id, sale_dollars from {built.table('mart_dashboard_sales')}")}
-    assert lines == {r.invoice_line_id: money(r.sale_dollars) for r in rows}
+    assert_line_marts_equal(built, rows)
 
     # nothing new: nothing moves, nothing changes in raw
     assert run_el(built.bq).total == 0
@@ -451,14 +457,7 @@ def test_live_micro_batch_on_bigquery_emulator_is_exact_and_merges_touched_parti
         f"select invoice_line_id, sale_dollars, is_shipped from {built.table('fct_sales')}")}
     assert lines == {r.invoice_line_id: (money(r.sale_dollars), r.ship_date is not None)
                      for r in rows}
-    detail = {(r[0], r[1], r[2]): money(r[3]) for r in built.bq_rows(
-        f"select sale_date, store_id, item_id, sale_dollars "
-        f"from {built.table('mart_sales_daily_detail')}")}
-    assert detail == totals_by(rows, lambda r: (r.sale_date, r.store_id, r.item_id),
-                               lambda r: r.sale_dollars)
-    dashboard = {r[0]: money(r[1]) for r in built.bq_rows(
-        f"select invoice_line_id, sale_dollars from {built.table('mart_dashboard_sales')}")}
-    assert dashboard == {r.invoice_line_id: money(r.sale_dollars) for r in rows}
+    assert_line_marts_equal(built, rows)
     # the ledger marts the dashboard's reconciliation reads
     [(debits, credits)] = built.bq_rows(
         f"select sum(debits), sum(credits) from {built.table('mart_dashboard_ledger')}")

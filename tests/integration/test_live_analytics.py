@@ -5,7 +5,6 @@ once the stream stops the warehouse equals the database to the cent."""
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import threading
@@ -21,6 +20,7 @@ from oaken.db import models
 from oaken.money import to_cents
 from oaken.warehouse.publish import published_path
 from tests.support.chaos import Clients, Platform, wait_until_settled
+from tests.support.processes import stop
 
 INTERVAL = 10  # seconds between micro-batches
 
@@ -100,13 +100,8 @@ def test_live_mode_keeps_the_warehouse_equal_to_the_database(
         assert live["data_through"] is not None and live["lag_seconds"] is not None
         print(f"caught up {caught_up:.0f}s after the database settled; live: {live}")
     finally:
-        if second_orders is not None and second_orders.poll() is None:
-            os.kill(second_orders.pid, signal.SIGTERM)
-            try:
-                second_orders.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                second_orders.kill()
-                second_orders.wait()
+        if second_orders is not None:
+            stop(second_orders)
         platform.stop()
 
 
@@ -161,10 +156,4 @@ def test_live_mode_waits_for_the_first_sale_then_builds_the_whole_warehouse(
         assert row is not None and row[0] == 300
     finally:
         engine.dispose()
-        if loop.poll() is None:
-            os.kill(loop.pid, signal.SIGTERM)
-            try:
-                loop.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                loop.kill()
-                loop.wait()
+        stop(loop)
