@@ -72,3 +72,34 @@ def test_a_reader_on_the_copy_does_not_keep_the_writer_from_publishing(tmp_path:
         publish(config)
         assert reader.rows("select count(*) from t") == [(1,)]  # its snapshot, unchanged
     assert reader.rows("select count(*) from t") == [(2,)]  # the next page: the new copy
+
+
+WRITE_ONCE = """
+import sys, duckdb
+with duckdb.connect(sys.argv[1]) as connection:
+    connection.execute("insert into t values (9)")
+print("wrote", flush=True)
+"""
+
+
+def test_a_page_between_two_steps_of_a_run_leaves_the_warehouse_to_the_writer(
+    tmp_path: Path,
+) -> None:
+    """After extract/load and before dbt, the warehouse is newer than its copy and free.
+    A page opened then used to read it (and hold its lock), so dbt could not take it
+    and the micro-batch failed (bench/live.py saw it); a page reads the copy instead."""
+    path = tmp_path / "warehouse.duckdb"
+    with duckdb.connect(str(path)) as connection:
+        connection.execute("create table t (n integer)")
+        connection.execute("insert into t values (1)")
+    config = parse_warehouse(f"duckdb:///{path}")
+    publish(config)
+    with duckdb.connect(str(path)) as connection:  # the run's first step, unpublished
+        connection.execute("insert into t values (2)")
+    reader = DuckDBWarehouse(config)
+    reader.readers_copy = True
+    with reader.session():  # a page run holding its connection
+        assert reader.rows("select count(*) from t") == [(1,)]  # the last published state
+        writer = subprocess.run([sys.executable, "-c", WRITE_ONCE, str(path)],
+                                capture_output=True, text=True, timeout=60, check=False)
+        assert writer.returncode == 0 and writer.stdout.strip() == "wrote", writer.stderr

@@ -121,9 +121,7 @@ def run_analytics(
     report.timings = {"prepare": round(prepared - started, 2), **timings}
     if not result.success:
         raise _failure(result)
-    from oaken.warehouse.publish import publish
-
-    publish(config)  # the dashboard's read-only copy (oaken.warehouse.publish)
+    # the job's last asset published the dashboard's copy (oaken.orchestration.serving)
 
     if EL_OP in ops:
         import dlt

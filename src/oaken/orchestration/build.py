@@ -14,6 +14,7 @@ import dagster as dg
 from oaken.orchestration.dbt import DBT_OP, build_dbt_definitions
 from oaken.orchestration.el import build_el_definitions, raw_asset_keys
 from oaken.orchestration.forecast import FORECAST_KEY, build_forecast_definitions
+from oaken.orchestration.serving import READ_COPY_KEY, build_serving_definitions
 from oaken.settings import Settings
 
 JOB_NAME = "analytics_job"
@@ -35,6 +36,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         build_el_definitions(settings),
         build_dbt_definitions(settings),
         build_forecast_definitions(settings),
+        build_serving_definitions(settings),
     )
     job = dg.define_asset_job(
         JOB_NAME,
@@ -89,7 +91,7 @@ def _live(
 
     dbt_assets = [asset for asset in domains.assets or []
                   if isinstance(asset, dg.AssetsDefinition) and asset.op.name == DBT_OP]
-    selection: dg.AssetSelection = dg.AssetSelection.assets(*raw_asset_keys())
+    selection: dg.AssetSelection = dg.AssetSelection.assets(*raw_asset_keys(), READ_COPY_KEY)
     if dbt_assets:
         heavy = _whole_job_tests(settings)
         left_out = [spec.key for asset in dbt_assets for spec in asset.check_specs

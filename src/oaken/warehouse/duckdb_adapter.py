@@ -71,20 +71,15 @@ class DuckDBWarehouse(Warehouse):
         return f"{stat.st_mtime_ns}-{stat.st_size}"
 
     def _read_path(self) -> Path:
-        """The file readers open: the published copy when there is one at least as new as
-        the warehouse (a writer that did not publish, e.g. a Dagster run, is newer)."""
+        """The file readers open: the published copy whenever there is one. Never the
+        warehouse itself then, not even when it is newer: between two steps of a run
+        (extract/load done, dbt not started) it is free, and a page that opened it would
+        hold the lock the next step needs. Every analytics job publishes as its last
+        step (``oaken.orchestration.serving``), so the copy is at most a run behind."""
         if not self.readers_copy:
             return self.path
         copy = published_path(self.path)
-        try:
-            copied = copy.stat().st_mtime_ns
-        except FileNotFoundError:
-            return self.path
-        try:
-            written = self.path.stat().st_mtime_ns
-        except FileNotFoundError:
-            return copy
-        return copy if copied >= written else self.path
+        return copy if copy.exists() else self.path
 
     def rows(self, sql: str, params: Params | None = None) -> list[tuple]:
         return self._run(sql, params, lambda result: result.fetchall())
@@ -145,10 +140,6 @@ class DuckDBWarehouse(Warehouse):
         try:
             return duckdb.connect(str(path), read_only=read_only, config=settings)
         except duckdb.IOException as problem:
-            copy = published_path(self.path)
-            if read_only and self.readers_copy and path != copy and copy.exists():
-                # the warehouse is being written after all: its last published copy
-                return duckdb.connect(str(copy), read_only=True, config=settings)
             if "lock" in str(problem).lower():
                 raise WarehouseBusy(
                     f"the warehouse {self.path} is being rebuilt (`oaken analytics` holds its "
