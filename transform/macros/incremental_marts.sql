@@ -75,7 +75,7 @@
         {{ return("cast(null as " ~ dbt.type_timestamp() ~ ")") }}
     {% endif %}
     {% if value.tzinfo is not none %}
-        {% set value = value.astimezone(modules.datetime.timezone.utc).replace(tzinfo=none) %}
+        {% set value = value.astimezone(modules.pytz.utc).replace(tzinfo=none) %}
     {% endif %}
     {{ return("timestamp '" ~ value.strftime('%Y-%m-%d %H:%M:%S.%f') ~ " UTC'") }}
 {% endmacro %}
