@@ -423,8 +423,9 @@ def merged_partitions(home: Path, model: str) -> str:
 
 
 def raw_cursor_filters(home: Path, model: str) -> list[str]:
-    """The TIMESTAMP literals the last micro-batch's ``model`` compared ``updated_at`` with."""
-    [executed] = (home / "dbt" / "target" / "live" / "run").rglob(f"{model}.sql")
+    """The TIMESTAMP literals the last micro-batch's ``model`` compared ``updated_at`` with,
+    in its compiled SQL (what dbt-bigquery wrote to the temporary table the MERGE reads)."""
+    [executed] = (home / "dbt" / "target" / "live" / "compiled").rglob(f"{model}.sql")
     statement = " ".join(executed.read_text().split())
     return re.findall(r"updated_at > timestamp '([0-9: .-]+) UTC'", statement)
 
@@ -438,9 +439,12 @@ def raw_table_ddl(built: Build) -> dict[str, str]:
     created: dict[str, str] = {}
     for job in client.list_jobs(project=PROJECT, max_results=100_000):
         query = " ".join((getattr(job, "query", None) or "").split())
-        found = re.match(r"create table `?[\w-]+`?\.`?raw`?\.`?(\w+)`? ", query, re.IGNORECASE)
-        if found:
-            created[found.group(1)] = query
+        # dlt sends the DDL of a schema update as one script, a statement a table
+        for statement in re.split(r"(?i)(?=create table )", query):
+            found = re.match(r"create table `?[\w-]+`?\.`?raw`?\.`?(\w+)`? ", statement,
+                             re.IGNORECASE)
+            if found:
+                created[found.group(1)] = statement
     return created
 
 
