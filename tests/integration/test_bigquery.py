@@ -460,6 +460,9 @@ def test_raw_tables_on_bigquery_are_partitioned_by_day_of_updated_at(
     for table, statement in ddl.items():
         partitioned = "partition by date(`updated_at`)" in statement.lower()
         assert partitioned == (table in PARTITIONED), (table, statement[-300:])
+    # a TIMESTAMP column: the staging views' cast to TIMESTAMP leaves the filter on it
+    for table in PARTITIONED:
+        assert re.search(r"`updated_at` TIMESTAMP\b", ddl[table]), ddl[table][:600]
 
 
 def test_live_micro_batch_on_bigquery_emulator_is_exact_and_merges_touched_partitions(
