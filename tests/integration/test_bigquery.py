@@ -33,7 +33,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date
 from decimal import Decimal
 from pathlib import Path
 
@@ -422,6 +422,49 @@ def merged_partitions(home: Path, model: str) -> str:
     return found.group(1)
 
 
+def raw_cursor_filters(home: Path, model: str) -> list[str]:
+    """The TIMESTAMP literals the last micro-batch's ``model`` compared ``updated_at`` with,
+    in its compiled SQL (what dbt-bigquery wrote to the temporary table the MERGE reads)."""
+    [executed] = (home / "dbt" / "target" / "live" / "compiled").rglob(f"{model}.sql")
+    statement = " ".join(executed.read_text().split())
+    return re.findall(r"updated_at > timestamp '([0-9: .-]+) UTC'", statement)
+
+
+def raw_table_ddl(built: Build) -> dict[str, str]:
+    """The CREATE TABLE dlt sent for each table of ``raw``, from the emulator's job list
+    (bqemulator does not report a partition by DATE(column) in the table's metadata)."""
+    from oaken.warehouse import bigquery
+
+    client = bigquery.client(warehouse_config(built.bq))
+    created: dict[str, str] = {}
+    for job in client.list_jobs(project=PROJECT, max_results=100_000):
+        query = " ".join((getattr(job, "query", None) or "").split())
+        # dlt sends the DDL of a schema update as one script, a statement a table
+        for statement in re.split(r"(?i)(?=create table )", query):
+            found = re.match(r"create table `?[\w-]+`?\.`?raw`?\.`?(\w+)`? ", statement,
+                             re.IGNORECASE)
+            if found:
+                created[found.group(1)] = statement
+    return created
+
+
+def test_raw_tables_on_bigquery_are_partitioned_by_day_of_updated_at(
+    builds: Callable[[str], Build],
+) -> None:
+    """dlt creates the large raw tables PARTITION BY DATE(updated_at); the small ones
+    unpartitioned."""
+    from oaken.el.pipeline import PARTITIONED
+
+    ddl = raw_table_ddl(builds("sqlite"))
+    assert set(PARTITIONED) | {"stores", "products"} <= set(ddl), sorted(ddl)
+    for table, statement in ddl.items():
+        partitioned = "partition by date(`updated_at`)" in statement.lower()
+        assert partitioned == (table in PARTITIONED), (table, statement[-300:])
+    # a TIMESTAMP column: the staging views' cast to TIMESTAMP leaves the filter on it
+    for table in PARTITIONED:
+        assert re.search(r"`updated_at` TIMESTAMP\b", ddl[table]), ddl[table][:600]
+
+
 def test_live_micro_batch_on_bigquery_emulator_is_exact_and_merges_touched_partitions(
     builds: Callable[[str], Build],
 ) -> None:
@@ -440,6 +483,12 @@ def test_live_micro_batch_on_bigquery_emulator_is_exact_and_merges_touched_parti
     recent = generated(LIVE_SALES // 2, seed=24, start=date(2026, 11, 20),
                        end=date(2026, 12, 5), prefix="M")
     stream(built.streaming, late + recent, len(before) + LIVE_SALES)
+
+    # the cursors the micro-batch must filter raw with (the cursor lag is 0 here)
+    [cursors] = built.bq_rows(f"select max(sale_updated_at), max(shipment_updated_at) "
+                              f"from {built.table('fct_sales')}")
+    receivables = built.table("int_receivables__lines", DATASETS["analytics_intermediate"])
+    [(receivables_cursor,)] = built.bq_rows(f"select max(updated_at) from {receivables}")
 
     state = LiveState()
     run_once(built.bq, state, heavy=False, defs=None)
@@ -472,6 +521,15 @@ def test_live_micro_batch_on_bigquery_emulator_is_exact_and_merges_touched_parti
     assert months.count("date") >= 2 and "date '2025-03-01'" in months
     for model in ("fct_sales", "mart_sales_daily_detail", "mart_dashboard_sales"):
         assert merged_partitions(built.bq.home, model) == months, model
+
+    # ... and the filters on raw compare updated_at with constants (what BigQuery prunes
+    # raw's day partitions on), equal to the cursors the models held before the batch
+    def literal(value) -> str:
+        return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+    assert raw_cursor_filters(built.bq.home, "fct_sales") == [literal(c) for c in cursors]
+    assert raw_cursor_filters(built.bq.home, "int_receivables__lines") == [
+        literal(receivables_cursor)]
 
     # bytes billed: what the micro-batch's dbt jobs report, in the state `oaken status`
     # and /metrics read. bqemulator answers every job with bytes processed 0 and no

@@ -48,3 +48,34 @@
         {{ 'or ' if not loop.first }}current_rows.{{ column }} is distinct from built_rows.{{ column }}
     {%- endfor %}
 {%- endmacro %}
+
+{#- BigQuery: the cursors of `cursors_sql` (a one-row select of TIMESTAMP columns, e.g.
+    built_line_cursors above) computed before the model's query and returned as TIMESTAMP
+    literals by column name, so the model filters `raw` on constants and BigQuery prunes
+    its `updated_at` day partitions (it prunes on constant expressions only). Same values,
+    lag included, as the subquery form. None elsewhere (DuckDB keeps the subquery), at
+    parse time, and in `dbt compile --no-introspect` (the offline check). -#}
+{% macro constant_cursors(cursors_sql) %}
+    {% if not execute or target.type != 'bigquery'
+          or invocation_args_dict.get('introspect') in (false, 'False', 'false') %}
+        {{ return(none) }}
+    {% endif %}
+    {% set found = run_query(cursors_sql) %}
+    {% set literals = {} %}
+    {% for column in found.columns %}
+        {% do literals.update({column.name | lower: timestamp_literal(column.values()[0])}) %}
+    {% endfor %}
+    {{ return(literals) }}
+{% endmacro %}
+
+{#- A TIMESTAMP literal of `value` (a datetime from run_query, UTC when naive), to the
+    microsecond; null stays null. -#}
+{% macro timestamp_literal(value) %}
+    {% if value is none %}
+        {{ return("cast(null as " ~ dbt.type_timestamp() ~ ")") }}
+    {% endif %}
+    {% if value.tzinfo is not none %}
+        {% set value = value.astimezone(modules.pytz.utc).replace(tzinfo=none) %}
+    {% endif %}
+    {{ return("timestamp '" ~ value.strftime('%Y-%m-%d %H:%M:%S.%f') ~ " UTC'") }}
+{% endmacro %}

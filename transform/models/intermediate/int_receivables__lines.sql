@@ -17,7 +17,11 @@ with
 journal_lines as (
     select * from {{ ref('stg_journal_lines') }}
     {% if is_incremental() %}
-    where updated_at > (select {{ lagged('max(updated_at)') }} from {{ this }})
+    {#- BigQuery: a TIMESTAMP literal, so the filter prunes raw's updated_at partitions -#}
+    {% set cursor_sql = 'select ' ~ lagged('max(updated_at)') ~ ' as updated_at from ' ~ this %}
+    {% set cursors = constant_cursors(cursor_sql) %}
+    where updated_at > {{ cursors.updated_at if cursors is not none
+                          else '(' ~ cursor_sql ~ ')' }}
     {% endif %}
 ),
 

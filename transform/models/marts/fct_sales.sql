@@ -30,20 +30,34 @@ sales_shipped as (
 
 {% if is_incremental() %}
 
+{#- BigQuery: the cursors as TIMESTAMP literals, so the filters on raw prune its
+    updated_at partitions; elsewhere the one-row subquery -#}
+{% set cursors = constant_cursors(built_line_cursors(this)) %}
+
+{% if cursors is none %}
 built as (
     {{ built_line_cursors(this) }}
 ),
+{% endif %}
 
 changed_sales as (
     select sales.invoice_line_id
     from {{ ref('stg_sales') }} as sales
+    {% if cursors is none %}
     cross join built
     where sales.updated_at > built.sale_updated_at
+    {% else %}
+    where sales.updated_at > {{ cursors.sale_updated_at }}
+    {% endif %}
     union distinct
     select shipments.invoice_line_id
     from {{ ref('stg_shipments') }} as shipments
+    {% if cursors is none %}
     cross join built
     where shipments.updated_at > built.shipment_updated_at
+    {% else %}
+    where shipments.updated_at > {{ cursors.shipment_updated_at }}
+    {% endif %}
 ),
 
 new_or_changed as (
