@@ -8,6 +8,8 @@ and executes their one job (dlt → dbt build → forecasts) in this process.
 from __future__ import annotations
 
 import json
+import signal
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, redirect_stdout
@@ -112,7 +114,8 @@ def run_analytics(
     prepared = time.perf_counter()
     log_path = settings.home.absolute() / "logs" / "analytics.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
-    with dg.DagsterInstance.ephemeral() as instance, _console_to(log_path, echo=echo):
+    with _sigterm_kept(), dg.DagsterInstance.ephemeral() as instance, \
+            _console_to(log_path, echo=echo):
         result = job.execute_in_process(
             run_config=run_config, instance=instance, raise_on_error=False
         )
@@ -140,6 +143,22 @@ def run_analytics(
 
 def _count(warehouse: Warehouse, table: str) -> int:
     return int(warehouse.rows(f"select count(*) from {table}")[0][0])
+
+
+@contextmanager
+def _sigterm_kept() -> Iterator[None]:
+    """Give SIGTERM back its handler after Dagster's in-process run, which leaves it
+    mapped to SIGINT's (for Kubernetes). In a process a shell started in the background
+    SIGINT is ignored, so SIGTERM stayed ignored too: by this process and by every child
+    it started later, which then outlived a stop (test_lineage found it)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # only the main thread's handlers can change; Dagster leaves them too
+        return
+    kept = signal.getsignal(signal.SIGTERM)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, kept)
 
 
 @contextmanager
