@@ -11,7 +11,7 @@ import duckdb
 import pytest
 
 from oaken.errors import WarehouseBusy
-from oaken.warehouse.config import parse_warehouse
+from oaken.warehouse.config import WarehouseConfig, parse_warehouse
 from oaken.warehouse.duckdb_adapter import DuckDBWarehouse
 from oaken.warehouse.publish import publish, published_path
 
@@ -44,6 +44,17 @@ def writer_holding(tmp_path: Path):
         writer.wait()
 
 
+def _published_with_one_row(tmp_path: Path) -> tuple[WarehouseConfig, Path]:
+    """A DuckDB warehouse whose table ``t`` holds 1, published."""
+    path = tmp_path / "warehouse.duckdb"
+    with duckdb.connect(str(path)) as connection:
+        connection.execute("create table t (n integer)")
+        connection.execute("insert into t values (1)")
+    config = parse_warehouse(f"duckdb:///{path}")
+    publish(config)
+    return config, path
+
+
 def test_the_dashboard_reads_the_published_copy_while_the_warehouse_is_written(
     writer_holding,
 ) -> None:
@@ -57,12 +68,7 @@ def test_the_dashboard_reads_the_published_copy_while_the_warehouse_is_written(
 
 
 def test_a_reader_on_the_copy_does_not_keep_the_writer_from_publishing(tmp_path: Path) -> None:
-    path = tmp_path / "warehouse.duckdb"
-    with duckdb.connect(str(path)) as connection:
-        connection.execute("create table t (n integer)")
-        connection.execute("insert into t values (1)")
-    config = parse_warehouse(f"duckdb:///{path}")
-    publish(config)
+    config, path = _published_with_one_row(tmp_path)
     reader = DuckDBWarehouse(config)
     reader.readers_copy = True
     with reader.session():
@@ -88,12 +94,7 @@ def test_a_page_between_two_steps_of_a_run_leaves_the_warehouse_to_the_writer(
     """After extract/load and before dbt, the warehouse is newer than its copy and free.
     A page opened then used to read it (and hold its lock), so dbt could not take it
     and the micro-batch failed (bench/live.py saw it); a page reads the copy instead."""
-    path = tmp_path / "warehouse.duckdb"
-    with duckdb.connect(str(path)) as connection:
-        connection.execute("create table t (n integer)")
-        connection.execute("insert into t values (1)")
-    config = parse_warehouse(f"duckdb:///{path}")
-    publish(config)
+    config, path = _published_with_one_row(tmp_path)
     with duckdb.connect(str(path)) as connection:  # the run's first step, unpublished
         connection.execute("insert into t values (2)")
     reader = DuckDBWarehouse(config)
