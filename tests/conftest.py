@@ -8,6 +8,7 @@ skipped with the reason; set ``OAKEN_TEST_DATABASES=sqlite`` to choose engines.
 
 from __future__ import annotations
 
+import signal
 from collections.abc import Iterator
 
 import pytest
@@ -43,3 +44,15 @@ def sqlite_url(tmp_path) -> str:
     url = f"sqlite:///{tmp_path / 'oaken.db'}"
     migrate(url)
     return url
+
+
+@pytest.fixture(autouse=True)
+def _sigterm_as_it_was() -> Iterator[None]:
+    """Give SIGTERM back its disposition after each test. A test that runs Dagster in
+    this process (``execute_in_process``, ``materialize``) leaves SIGTERM mapped to
+    SIGINT's handler, which is "ignore" when the suite was started in the background by
+    a shell; every process a later test started in this worker then ignored SIGTERM and
+    outlived its stop (``oaken analytics`` itself restores it: runner._sigterm_kept)."""
+    kept = signal.getsignal(signal.SIGTERM)
+    yield
+    signal.signal(signal.SIGTERM, kept)
