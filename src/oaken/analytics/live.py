@@ -125,9 +125,8 @@ def lag_seconds(data_through: str | None, now: datetime | None = None) -> float 
 
 def micro_batch(settings: Settings) -> dict[str, float]:
     """Extract/load, then ``dbt build --select tag:live --exclude test_type:singular
-    tag:whole_table`` (in
-    this process, the project parsed once: :mod:`oaken.analytics.live_dbt`), then the
-    readers' copy.
+    tag:whole_table`` (in this process, the project parsed once:
+    :mod:`oaken.analytics.live_dbt`), then the readers' copy.
 
     Returns the seconds of each step. A failed dbt node fails the micro-batch
     (:class:`~oaken.errors.TransformError` naming the nodes)."""
