@@ -47,6 +47,9 @@ class LiveState:
     last_finished_at: str = ""
     last_seconds: float = 0.0
     last_error: str = ""
+    # the newest failed run (kind, finished_at, error): a later success keeps it, so
+    # `failed_runs` > 0 always comes with its reason
+    last_failure: dict[str, str] | None = None
     data_through: str | None = None
     last_bytes_billed: int | None = None  # BigQuery: the last run's dbt jobs; DuckDB: None
     last_timings: dict[str, float] = field(default_factory=dict)
@@ -106,6 +109,7 @@ def summary(settings: Settings, now: datetime | None = None) -> dict[str, Any] |
             "kind": state.last_kind, "finished_at": state.last_finished_at,
             "seconds": state.last_seconds, "timings": state.last_timings,
             "bytes_billed": state.last_bytes_billed, "error": state.last_error or None},
+        "last_failure": state.last_failure,
     }
 
 
@@ -170,6 +174,9 @@ def run_once(settings: Settings, state: LiveState, *, heavy: bool, defs: Any) ->
     except OakenError as problem:
         state.failed_runs += 1
         state.last_error = str(problem)
+        state.last_failure = {"kind": state.last_kind, "error": str(problem),
+                              "finished_at": datetime.now(UTC).replace(tzinfo=None)
+                              .isoformat(timespec="seconds")}
         log.error("analytics %s failed: %s", state.last_kind, problem)
     except KeyboardInterrupt:  # stopping (SIGTERM): not a run, neither done nor failed
         interrupted = True
