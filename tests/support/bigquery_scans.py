@@ -91,8 +91,7 @@ def unrestricted_reads(sql: str, large: list[Large]) -> list[str]:
                 if not restricts(parent.args.get("on"), table_.column, names):
                     found.append(f"{table_.dataset}.{table_.name} (merge target)")
                 continue
-            if isinstance(parent, (exp.Create, exp.Insert)) or isinstance(
-                    parent, exp.Schema):
+            if isinstance(parent, (exp.Create, exp.Insert, exp.Schema)):
                 continue  # written, not read
             select = table.find_ancestor(exp.Select)
             join = table.find_ancestor(exp.Join)

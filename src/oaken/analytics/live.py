@@ -91,10 +91,7 @@ def newest_sale(settings: Settings) -> datetime | None:
             f"select newest from {config.table('oaken_model_cursors')} "
             f"where model_relation = '{config.marts_schema}.fct_sales' "
             f"and cursor_column = 'sale_updated_at'")
-        if stored:
-            value = stored[0][0]
-        else:
-            value = warehouse.rows(sql)[0][0]
+        value = stored[0][0] if stored else warehouse.rows(sql)[0][0]
     else:
         value = warehouse.rows(sql)[0][0]
     if value is None:
