@@ -529,11 +529,11 @@ def test_live_micro_batch_on_bigquery_emulator_is_exact_and_merges_touched_parti
     def literal(value) -> str:
         return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
 
-    # (fct_sales compares each cursor more than once: the changed lines, then the recent
-    # sales and shipments they are joined from)
+    # (each cursor is compared more than once: the changed rows, then the recent rows
+    # they are joined with)
     assert set(raw_cursor_filters(built.bq.home, "fct_sales")) == {literal(c) for c in cursors}
-    assert raw_cursor_filters(built.bq.home, "int_receivables__lines") == [
-        literal(receivables_cursor)]
+    assert set(raw_cursor_filters(built.bq.home, "int_receivables__lines")) == {
+        literal(receivables_cursor)}
 
     # bytes billed: what the micro-batch's dbt jobs report, in the state `oaken status`
     # and /metrics read. bqemulator answers every job with bytes processed 0 and no
@@ -578,10 +578,6 @@ STILL_WHOLE = {
         "a small mart rebuilt whole from the sales",
     ("model.oaken.mart_dashboard_ledger", "oaken_staging.stg_journal_lines"):
         "a small mart rebuilt whole from the ledger",
-    ("model.oaken.int_receivables__lines", "oaken_staging.stg_journal_entries"):
-        "changed journal lines joined to every entry",
-    ("model.oaken.int_receivables__lines", "oaken_staging.stg_sales"):
-        "changed journal lines joined to every sale",
 }
 #: (dbt test name pattern, large table) → why: the key tests that must see every key
 STILL_WHOLE_TESTS = {

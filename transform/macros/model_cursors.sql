@@ -270,3 +270,50 @@
 {% macro in_values(column, values) %}
     {{ return(column ~ ' in (' ~ values | join(', ') ~ ')' if values else 'false') }}
 {% endmacro %}
+
+{#- int_receivables__lines on BigQuery: what its changed journal lines (past `cursor`, a
+    TIMESTAMP literal) need besides the entries stamped with them (the accounting worker
+    writes an entry and its lines in one transaction, with one `updated_at`): the days
+    of `updated_at` of their sales, read from fct_sales (built before it on BigQuery) by
+    the months of the entries' dates (a sale entry is dated on its sale). `entries` /
+    `sales`: the keys found neither way (an entry older than its line, a sale fct_sales
+    does not hold), read unpruned in that run. -#}
+{% macro receivable_lines_plan(cursor) %}
+    {% set plan = {'sale_days': [], 'entries': [], 'sales': []} %}
+    {% set changed = "select journal_lines.entry_id, journal_entries.entry_id as found,"
+        ~ " journal_entries.invoice_line_id, journal_entries.entry_date"
+        ~ " from (select entry_id from " ~ model_relation('stg_journal_lines')
+        ~ " where updated_at > " ~ cursor ~ " and account_code = '1100') as journal_lines"
+        ~ " left join (select entry_id, invoice_line_id, entry_date from "
+        ~ model_relation('stg_journal_entries') ~ " where updated_at > " ~ lagged(cursor)
+        ~ ") as journal_entries on journal_lines.entry_id = journal_entries.entry_id" %}
+    {% set found = run_query("select distinct " ~ period_start('month', 'entry_date')
+                             ~ " from (" ~ changed ~ ") where found is not null") %}
+    {% set months = [] %}
+    {% for value in found.columns[0].values() %}
+        {% if value is not none %}
+            {% do months.append((value | string)[:7] ~ '-01') %}
+        {% endif %}
+    {% endfor %}
+    {% set rows = run_query(
+        "select changed.entry_id, changed.found, changed.invoice_line_id,"
+        ~ " built.invoice_line_id is not null as is_built,"
+        ~ " date(built.sale_updated_at) as sale_day"
+        ~ " from (" ~ changed ~ ") as changed left join (select invoice_line_id, sale_updated_at"
+        ~ " from " ~ model_relation('fct_sales') ~ " where " ~ in_months('sale_date', months)
+        ~ ") as built on changed.invoice_line_id = built.invoice_line_id").rows %}
+    {% for row in rows %}
+        {% if row[1] is none %}
+            {% do plan.entries.append(row[0]) %}
+        {% elif row[2] is none %}
+            {#- an entry without a sale line: nothing to look up -#}
+        {% elif row[3] %}
+            {% if as_date(row[4]) not in plan.sale_days %}
+                {% do plan.sale_days.append(as_date(row[4])) %}
+            {% endif %}
+        {% else %}
+            {% do plan.sales.append(row[2]) %}
+        {% endif %}
+    {% endfor %}
+    {{ return(plan) }}
+{% endmacro %}
