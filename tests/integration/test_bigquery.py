@@ -648,6 +648,16 @@ def test_live_micro_batch_sql_on_bigquery_restricts_every_large_table_by_constan
             "test.oaken.not_null_fct_sales_sale_date", "oaken"} <= checked, sorted(checked)
     assert not whole, "\n\n".join(whole)
 
+    # the cursor table the lookups read instead of max() holds exactly max()
+    stored = {(model, column): value for model, column, value in built.bq_rows(
+        f"select model_relation, cursor_column, newest "
+        f"from {built.table('oaken_model_cursors')}")}
+    for model in ("fct_sales", "mart_sales_daily_detail", "mart_dashboard_sales"):
+        [maxima] = built.bq_rows(f"select max(sale_updated_at), max(shipment_updated_at) "
+                                 f"from {built.table(model)}")
+        assert (stored[(f"{DATASET}.{model}", "sale_updated_at")],
+                stored[(f"{DATASET}.{model}", "shipment_updated_at")]) == maxima, model
+
 
 # --- retention against the BigQuery warehouse -------------------------------------------
 

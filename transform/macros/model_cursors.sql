@@ -74,9 +74,12 @@
         {{ return('') }}
     {% endif %}
     {% set table = cursors_relation() %}
-    {% do run_query("create table if not exists " ~ table ~ " (model_relation "
-                    ~ dbt.type_string() ~ ", cursor_column " ~ dbt.type_string()
-                    ~ ", newest " ~ dbt.type_timestamp() ~ ")") %}
+    {% if adapter.get_relation(database=table.database, schema=table.schema,
+                               identifier=table.identifier) is none %}
+        {% do run_query("create table if not exists " ~ table ~ " (model_relation "
+                        ~ dbt.type_string() ~ ", cursor_column " ~ dbt.type_string()
+                        ~ ", newest " ~ dbt.type_timestamp() ~ ")") %}
+    {% endif %}
     {% set stored = stored_cursors(this, columns) %}
     {% set maxima = [] %}
     {% for column in columns %}
@@ -106,13 +109,18 @@
     {% endif %}
     {% set rows = [] %}
     {% for column in columns %}
-        {% do rows.append("select '" ~ cursor_key(this) ~ "', '" ~ column ~ "', "
-                          ~ timestamp_literal(newest[column])) %}
+        {% do rows.append("select '" ~ cursor_key(this) ~ "' as model_relation, '" ~ column
+                          ~ "' as cursor_column, " ~ timestamp_literal(newest[column])
+                          ~ " as newest") %}
     {% endfor %}
-    {% do run_query("delete from " ~ table ~ " where model_relation = '" ~ cursor_key(this)
-                    ~ "'") %}
-    {% do run_query("insert into " ~ table ~ " (model_relation, cursor_column, newest) "
-                    ~ rows | join(' union all ')) %}
+    {#- one statement: the rows are replaced together or not at all -#}
+    {% do run_query("merge into " ~ table ~ " as stored using (" ~ rows | join(' union all ')
+                    ~ ") as computed on stored.model_relation = computed.model_relation"
+                    ~ " and stored.cursor_column = computed.cursor_column"
+                    ~ " when matched then update set newest = computed.newest"
+                    ~ " when not matched then insert (model_relation, cursor_column, newest)"
+                    ~ " values (computed.model_relation, computed.cursor_column,"
+                    ~ " computed.newest)") %}
     {{ return('') }}
 {% endmacro %}
 
