@@ -50,15 +50,24 @@
 {%- endmacro %}
 
 {#- BigQuery: the cursors of `cursors_sql` (a one-row select of TIMESTAMP columns, e.g.
-    built_line_cursors above) computed before the model's query and returned as TIMESTAMP
+    built_line_cursors above; or, with `relation` and `columns`, the stored cursors of
+    `relation` when it has them) computed before the model's query and returned as TIMESTAMP
     literals by column name, so the model filters `raw` on constants and BigQuery prunes
     its `updated_at` day partitions (it prunes on constant expressions only). Same values,
     lag included, as the subquery form. None elsewhere (DuckDB keeps the subquery), at
     parse time, and in `dbt compile --no-introspect` (the offline check). -#}
-{% macro constant_cursors(cursors_sql) %}
+{% macro constant_cursors(cursors_sql, relation=none, columns=none) %}
     {% if not execute or target.type != 'bigquery'
           or invocation_args_dict.get('introspect') in (false, 'False', 'false') %}
         {{ return(none) }}
+    {% endif %}
+    {#- the values max() would give, kept in oaken_model_cursors (macros/model_cursors.sql)
+        for the models at sale-line grain, so the lookup reads no column of the model -#}
+    {% if relation is not none %}
+        {% set stored = stored_cursors(relation, columns) %}
+        {% if stored is not none %}
+            {{ return(cursor_literals(stored)) }}
+        {% endif %}
     {% endif %}
     {% set found = run_query(cursors_sql) %}
     {% set literals = {} %}

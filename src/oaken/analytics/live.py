@@ -86,7 +86,17 @@ def newest_sale(settings: Settings) -> datetime | None:
     warehouse = Warehouse(config)
     if not warehouse.has_table("fct_sales"):
         return None
-    value = warehouse.rows(f"select max(sale_updated_at) from {config.table('fct_sales')}")[0][0]
+    sql = f"select max(sale_updated_at) from {config.table('fct_sales')}"
+    if config.kind == "bigquery" and warehouse.has_table("oaken_model_cursors"):
+        # the same value, kept by fct_sales' post-hook (transform/macros/model_cursors.sql):
+        # max() would read the whole column, billed on every micro-batch
+        stored = warehouse.rows(
+            f"select newest from {config.table('oaken_model_cursors')} "
+            f"where model_relation = '{config.marts_schema}.fct_sales' "
+            f"and cursor_column = 'sale_updated_at'")
+        value = stored[0][0] if stored else warehouse.rows(sql)[0][0]
+    else:
+        value = warehouse.rows(sql)[0][0]
     if value is None:
         return None
     if isinstance(value, str):

@@ -11,6 +11,13 @@
 -- about: the ledger is the source of truth for what is owed, not the sales table.
 -- A table, grown incrementally: the join reads 75 million journal lines at 12.5
 -- million sales, so a run adds only the lines that changed since the last one.
+-- BigQuery: built after fct_sales, whose month partitions tell the days of raw that hold
+-- the sales of the changed lines (macros/model_cursors.sql, receivable_lines_plan).
+{% if target.type == 'bigquery' %}
+-- depends_on: {{ ref('fct_sales') }}
+{% endif %}
+
+{% set cursors = none %}
 
 with
 
@@ -25,6 +32,30 @@ journal_lines as (
     {% endif %}
 ),
 
+{% if cursors is not none %}
+
+{#- BigQuery: only the entries stamped with the changed lines and the days of raw that
+    hold their sales, as constants (pruned), instead of every entry and every sale -#}
+{% set plan = receivable_lines_plan(cursors.updated_at) %}
+
+journal_entries as (
+    select * from {{ ref('stg_journal_entries') }}
+    where updated_at > {{ lagged(cursors.updated_at) }}
+    {%- if plan.entries %}
+        or entry_id in ('{{ plan.entries | join("', '") }}')
+    {%- endif %}
+),
+
+sales as (
+    select * from {{ ref('stg_sales') }}
+    where {{ on_days('updated_at', plan.sale_days) }}
+    {%- if plan.sales %}
+        or invoice_line_id in ('{{ plan.sales | join("', '") }}')
+    {%- endif %}
+),
+
+{% else %}
+
 journal_entries as (
     select * from {{ ref('stg_journal_entries') }}
 ),
@@ -32,6 +63,8 @@ journal_entries as (
 sales as (
     select * from {{ ref('stg_sales') }}
 ),
+
+{% endif %}
 
 receivable_lines as (
     select

@@ -18,7 +18,7 @@ renamed as (
         ---------- strings
         state,
         content_hash,
-        -- how the line entered: an API key's name, replay:<file>, import:<file>;
+        -- how the line entered: the name of an API key, replay:<file>, import:<file>;
         -- null for lines recorded before the platform kept it
         sent_by,
 

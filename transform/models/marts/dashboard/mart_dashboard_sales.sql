@@ -10,13 +10,15 @@
             if target.type == 'bigquery' else none
         ),
         cluster_by=(['store_id', 'category_id', 'item_id'] if target.type == 'bigquery' else none),
+        pre_hook="{{ forget_cursors() }}",
+        post_hook="{{ record_cursors(['sale_updated_at', 'shipment_updated_at']) }}",
     )
 }}
 
 -- BigQuery: the MERGE reads only the partitions of the changed rows
 -- (meta merge_touched_partitions, macros/merge_touched_partitions.sql).
 
--- The dashboard's line-grain mart: one narrow row per sale line with every filter key
+-- The line-grain mart of the dashboard: one narrow row per sale line with every filter key
 -- denormalised (store, county, category, vendor, item), so any filter combination is a
 -- where clause on one table and distinct invoices/stores stay exact. Stored in sale
 -- date order, so a date range reads only the row groups it needs.
@@ -29,7 +31,39 @@ dim_store as (
     select * from {{ ref('dim_store') }}
 ),
 
+{% set cursors = none %}
 {% if is_incremental() %}
+{% set cursors = constant_cursors(built_line_cursors(this), this,
+                                  ['sale_updated_at', 'shipment_updated_at']) %}
+{% endif %}
+
+{% if cursors is not none %}
+
+{#- BigQuery: fct_sales read only in the months of the lines changed past the cursors
+    (constants: BigQuery prunes its month partitions), plus every line of a store whose
+    county changed (looked up first; rare) -#}
+{% set months = changed_line_months(cursors) %}
+{% set recounted = [] %}
+{% for row in run_query(
+    "select built_counties.store_id from (select distinct store_id, county from "
+    ~ this ~ ") as built_counties left join " ~ ref('dim_store') ~ " as dim_store"
+    ~ " on built_counties.store_id = dim_store.store_id"
+    ~ " where coalesce(dim_store.county, 'Unknown') <> built_counties.county").rows %}
+    {% do recounted.append(row[0] | int) %}
+{% endfor %}
+
+fct_sales as (
+    select fct_sales.*
+    from {{ ref('fct_sales') }} as fct_sales
+    where ({{ in_months('fct_sales.sale_date', months) }}
+            and (fct_sales.sale_updated_at > {{ cursors.sale_updated_at }}
+                or fct_sales.shipment_updated_at > {{ cursors.shipment_updated_at }}))
+        {%- if recounted %}
+        or {{ in_values('fct_sales.store_id', recounted) }}
+        {%- endif %}
+),
+
+{% elif is_incremental() %}
 
 built as (
     {{ built_line_cursors(this) }}

@@ -1,0 +1,327 @@
+{#- BigQuery: the incremental cursors kept in a small table instead of max() over the model.
+
+    `max(sale_updated_at)` over fct_sales (and the marts at its grain) reads two whole
+    columns of the model on every micro-batch: BigQuery bills what a query reads, and a
+    max() over a column prunes no partition. `oaken_model_cursors` (beside the marts:
+    model relation, cursor column, newest value the model holds, not lagged) keeps the
+    same value, maintained by the model's own hooks:
+
+    - pre-hook `forget_cursors`: a first build or a full refresh deletes the model's
+      rows (the model is about to be rebuilt whole);
+    - post-hook `record_cursors`, after the model was built: with no row (first build,
+      full refresh, a model built before this table existed) the max over the whole
+      model, once; otherwise the stored value raised to the max over the months the run
+      can have merged (`changed_line_months`, constants: the read is pruned). A line's
+      month never changes (merge_touched_partitions.sql), so these hold every merged
+      row, and the stored value is exactly max() over the model again.
+
+    The value can only lag behind max(), never pass it: a build that fails before its
+    post-hook leaves the old value (the next run re-merges those lines, harmlessly: merge
+    on the key), and a missing row falls back to max(). DuckDB keeps its max()
+    subqueries (nothing to prune); every macro here is a no-op there. -#}
+
+{% macro cursors_relation() %}
+    {{ return(api.Relation.create(database=target.database, schema=target.schema,
+                                  identifier='oaken_model_cursors')) }}
+{% endmacro %}
+
+{#- A model's row key in oaken_model_cursors: `dataset.table` -#}
+{% macro cursor_key(relation) %}
+    {{ return(relation.schema ~ '.' ~ relation.identifier) }}
+{% endmacro %}
+
+{#- The stored cursors of `relation` by column (datetimes, none where the model holds no
+    value), or none: no table, or a column without a row (then use max()). -#}
+{% macro stored_cursors(relation, columns) %}
+    {% if not execute or target.type != 'bigquery' %}
+        {{ return(none) }}
+    {% endif %}
+    {% set table = adapter.get_relation(database=target.database, schema=target.schema,
+                                        identifier='oaken_model_cursors') %}
+    {% if table is none %}
+        {{ return(none) }}
+    {% endif %}
+    {% set found = run_query("select cursor_column, newest from " ~ table
+                             ~ " where model_relation = '" ~ cursor_key(relation) ~ "'") %}
+    {% set stored = {} %}
+    {% for row in found.rows %}
+        {% do stored.update({row[0]: row[1]}) %}
+    {% endfor %}
+    {% for column in columns %}
+        {% if column not in stored %}
+            {{ return(none) }}
+        {% endif %}
+    {% endfor %}
+    {{ return(stored) }}
+{% endmacro %}
+
+{% macro forget_cursors() %}
+    {% if not execute or target.type != 'bigquery' or is_incremental() %}
+        {{ return('') }}
+    {% endif %}
+    {% set table = adapter.get_relation(database=target.database, schema=target.schema,
+                                        identifier='oaken_model_cursors') %}
+    {% if table is not none %}
+        {% do run_query("delete from " ~ table ~ " where model_relation = '"
+                        ~ cursor_key(this) ~ "'") %}
+    {% endif %}
+    {{ return('') }}
+{% endmacro %}
+
+{#- post-hook of the models at sale-line grain (month partitions of sale_date) -#}
+{% macro record_cursors(columns) %}
+    {% if not execute or target.type != 'bigquery' %}
+        {{ return('') }}
+    {% endif %}
+    {% set table = cursors_relation() %}
+    {% if adapter.get_relation(database=table.database, schema=table.schema,
+                               identifier=table.identifier) is none %}
+        {% do run_query("create table if not exists " ~ table ~ " (model_relation "
+                        ~ dbt.type_string() ~ ", cursor_column " ~ dbt.type_string()
+                        ~ ", newest " ~ dbt.type_timestamp() ~ ")") %}
+    {% endif %}
+    {% set stored = stored_cursors(this, columns) %}
+    {% set maxima = [] %}
+    {% for column in columns %}
+        {% do maxima.append('max(' ~ column ~ ') as ' ~ column) %}
+    {% endfor %}
+    {% if stored is none %}
+        {% set found = run_query('select ' ~ maxima | join(', ') ~ ' from ' ~ this) %}
+        {% set newest = {} %}
+        {% for column in columns %}
+            {% do newest.update({column: found.columns[loop.index0].values()[0]}) %}
+        {% endfor %}
+    {% else %}
+        {% set months = changed_line_months(cursor_literals(stored)) %}
+        {% set newest = {} %}
+        {% do newest.update(stored) %}
+        {% if months %}
+            {% set found = run_query('select ' ~ maxima | join(', ') ~ ' from ' ~ this
+                                     ~ ' where ' ~ in_months('sale_date', months)) %}
+            {% for column in columns %}
+                {% set value = found.columns[loop.index0].values()[0] %}
+                {% if value is not none and (newest[column] is none
+                                             or as_utc(value) > as_utc(newest[column])) %}
+                    {% do newest.update({column: value}) %}
+                {% endif %}
+            {% endfor %}
+        {% endif %}
+    {% endif %}
+    {% set rows = [] %}
+    {% for column in columns %}
+        {% do rows.append("select '" ~ cursor_key(this) ~ "' as model_relation, '" ~ column
+                          ~ "' as cursor_column, " ~ timestamp_literal(newest[column])
+                          ~ " as newest") %}
+    {% endfor %}
+    {#- one statement: the rows are replaced together or not at all -#}
+    {% do run_query("merge into " ~ table ~ " as stored using (" ~ rows | join(' union all ')
+                    ~ ") as computed on stored.model_relation = computed.model_relation"
+                    ~ " and stored.cursor_column = computed.cursor_column"
+                    ~ " when matched then update set newest = computed.newest"
+                    ~ " when not matched then insert (model_relation, cursor_column, newest)"
+                    ~ " values (computed.model_relation, computed.cursor_column,"
+                    ~ " computed.newest)") %}
+    {{ return('') }}
+{% endmacro %}
+
+{#- A datetime as naive UTC (run_query returns aware ones on BigQuery). -#}
+{% macro as_utc(value) %}
+    {% if value.tzinfo is not none %}
+        {{ return(value.astimezone(modules.pytz.utc).replace(tzinfo=none)) }}
+    {% endif %}
+    {{ return(value) }}
+{% endmacro %}
+
+{#- Stored cursors (datetimes) as the models' cursors: 1900-01-01 for none (an empty
+    model, as coalesce() in built_line_cursors), less the cursor lag, as TIMESTAMP
+    literals: the values `built_line_cursors` computes with max(). -#}
+{% macro cursor_literals(stored) %}
+    {% set lag = var('oaken_cursor_lag_seconds', env_var('OAKEN_CURSOR_LAG_SECONDS', '0'))
+                 | int %}
+    {% set literals = {} %}
+    {% for column, value in stored.items() %}
+        {% set value = as_utc(value) if value is not none
+                       else modules.datetime.datetime(1900, 1, 1) %}
+        {% do literals.update({column: timestamp_literal(
+            value - modules.datetime.timedelta(seconds=lag))}) %}
+    {% endfor %}
+    {{ return(literals) }}
+{% endmacro %}
+
+{#- The first days of the months (strings 'YYYY-MM-01') of the sale lines whose sale or
+    shipment changed after `cursors` (TIMESTAMP literals by column, as
+    constant_cursors returns): read from the staging views with constant filters, so
+    BigQuery reads only raw's recent day partitions. A shipment carries its sale's date. -#}
+{% macro changed_line_months(cursors) %}
+    {% set found = run_query(
+        "select distinct " ~ period_start('month', 'sale_date') ~ " from ("
+        ~ " select sale_date from " ~ model_relation('stg_sales')
+        ~ " where updated_at > " ~ cursors.sale_updated_at
+        ~ " union all select sale_date from " ~ model_relation('stg_shipments')
+        ~ " where updated_at > " ~ cursors.shipment_updated_at ~ ") order by 1") %}
+    {% set months = [] %}
+    {% for value in found.columns[0].values() %}
+        {% if value is not none %}
+            {% do months.append((value | string)[:7] ~ '-01') %}
+        {% endif %}
+    {% endfor %}
+    {{ return(months) }}
+{% endmacro %}
+
+{#- The relation of the model `name`, from the graph, not ref(): the lookups above run in
+    generic tests too (macros/live_tests.sql), where a ref() in a macro is refused. -#}
+{% macro model_relation(name) %}
+    {% set node = graph.nodes['model.' ~ project_name ~ '.' ~ name] %}
+    {{ return(api.Relation.create(database=node.database, schema=node.schema,
+                                  identifier=node.alias)) }}
+{% endmacro %}
+
+{#- `column`'s month is one of `months` ('YYYY-MM-01' strings; false for none): the
+    constant predicate BigQuery prunes month partitions of `column` on. -#}
+{% macro in_months(column, months) %}
+    {% if not months %}
+        {{ return('false') }}
+    {% endif %}
+    {% set literals = [] %}
+    {% for month in months %}
+        {% do literals.append("date '" ~ month ~ "'") %}
+    {% endfor %}
+    {{ return('date_trunc(' ~ column ~ ', month) in (' ~ literals | join(', ') ~ ')') }}
+{% endmacro %}
+
+{#- `column` falls on one of `days` (dates): TIMESTAMP ranges, one a day, or false. -#}
+{% macro on_days(column, days) %}
+    {% set ranges = [] %}
+    {% for day in days | sort %}
+        {% set start = modules.datetime.datetime(day.year, day.month, day.day) %}
+        {% do ranges.append('(' ~ column ~ ' >= ' ~ timestamp_literal(start) ~ ' and '
+                            ~ column ~ ' < '
+                            ~ timestamp_literal(start + modules.datetime.timedelta(days=1))
+                            ~ ')') %}
+    {% endfor %}
+    {{ return(ranges | join(' or ') if ranges else 'false') }}
+{% endmacro %}
+
+{#- fct_sales on BigQuery: what the changed lines need besides the rows of raw past the
+    cursors, read from fct_sales (`relation`) by their months (constants, pruned):
+    `sale_days` / `shipment_days`, the days of `updated_at` of the sale and shipment a
+    changed line was last built with (a shipment that lands on an old sale needs that
+    sale, and raw.sales is partitioned by day of updated_at, not by sale date);
+    `unbuilt`, the lines whose shipment changed but whose sale neither changed nor was
+    ever built (read by key: never the case while the cursor lag holds). -#}
+{% macro line_rebuild_plan(relation, cursors) %}
+    {% set plan = {'sale_days': [], 'shipment_days': [], 'unbuilt': []} %}
+    {% set months = changed_line_months(cursors) %}
+    {% if not months %}
+        {{ return(plan) }}
+    {% endif %}
+    {% set found = run_query(
+        "with changed as ("
+        ~ " select invoice_line_id, 1 as sale_changed from " ~ model_relation('stg_sales')
+        ~ " where updated_at > " ~ cursors.sale_updated_at
+        ~ " union all select invoice_line_id, 0 from " ~ model_relation('stg_shipments')
+        ~ " where updated_at > " ~ cursors.shipment_updated_at ~ "),"
+        ~ " changed_lines as (select invoice_line_id, max(sale_changed) as sale_changed"
+        ~ " from changed group by invoice_line_id),"
+        ~ " built as (select invoice_line_id, sale_updated_at, shipment_updated_at from "
+        ~ relation ~ " where " ~ in_months('sale_date', months) ~ ")"
+        ~ " select changed_lines.invoice_line_id, changed_lines.sale_changed,"
+        ~ " built.invoice_line_id is not null as is_built,"
+        ~ " date(built.sale_updated_at) as sale_day,"
+        ~ " date(built.shipment_updated_at) as shipment_day"
+        ~ " from changed_lines left join built"
+        ~ " on changed_lines.invoice_line_id = built.invoice_line_id") %}
+    {% set sale_days, shipment_days = [], [] %}
+    {% for row in found.rows %}
+        {% if row[2] %}
+            {% if row[1] == 0 and as_date(row[3]) not in sale_days %}
+                {% do sale_days.append(as_date(row[3])) %}
+            {% endif %}
+            {% if row[4] is not none and as_date(row[4]) not in shipment_days %}
+                {% do shipment_days.append(as_date(row[4])) %}
+            {% endif %}
+        {% elif row[1] == 0 %}
+            {% do plan.unbuilt.append(row[0]) %}
+        {% endif %}
+    {% endfor %}
+    {% do plan.update({'sale_days': sale_days, 'shipment_days': shipment_days}) %}
+    {{ return(plan) }}
+{% endmacro %}
+
+{% macro as_date(value) %}
+    {% if value is string %}
+        {{ return(modules.datetime.date.fromisoformat(value[:10])) }}
+    {% endif %}
+    {{ return(modules.datetime.date(value.year, value.month, value.day)) }}
+{% endmacro %}
+
+{#- BigQuery, for a mart built from fct_sales: the keys of `dimensions` (a list of
+    [key, dimension relation, columns]) whose names no longer match what `relation`
+    holds (keys_renamed_since), as constant lists by key column, read up front so the
+    model's own query reads fct_sales only in the months of the changed lines when
+    nothing was renamed. This lookup reads the name columns of `relation` whole. -#}
+{% macro renamed_keys(relation, dimensions) %}
+    {% set parts = [] %}
+    {% for key, dimension, columns in dimensions %}
+        {% do parts.append("select '" ~ key ~ "' as key_column, " ~ key ~ " as key_value from ("
+                           ~ keys_renamed_since(relation, dimension, key, columns) ~ ")") %}
+    {% endfor %}
+    {% set found = run_query(parts | join(' union all ')) %}
+    {% set keys = {} %}
+    {% for row in found.rows %}
+        {% do keys.setdefault(row[0], []).append(row[1] | int) %}
+    {% endfor %}
+    {{ return(keys) }}
+{% endmacro %}
+
+{#- `column in (values)` or false -#}
+{% macro in_values(column, values) %}
+    {{ return(column ~ ' in (' ~ values | join(', ') ~ ')' if values else 'false') }}
+{% endmacro %}
+
+{#- int_receivables__lines on BigQuery: what its changed journal lines (past `cursor`, a
+    TIMESTAMP literal) need besides the entries stamped with them (the accounting worker
+    writes an entry and its lines in one transaction, with one `updated_at`): the days
+    of `updated_at` of their sales, read from fct_sales (built before it on BigQuery) by
+    the months of the entries' dates (a sale entry is dated on its sale). `entries` /
+    `sales`: the keys found neither way (an entry older than its line, a sale fct_sales
+    does not hold), read unpruned in that run. -#}
+{% macro receivable_lines_plan(cursor) %}
+    {% set plan = {'sale_days': [], 'entries': [], 'sales': []} %}
+    {% set changed = "select journal_lines.entry_id, journal_entries.entry_id as found,"
+        ~ " journal_entries.invoice_line_id, journal_entries.entry_date"
+        ~ " from (select entry_id from " ~ model_relation('stg_journal_lines')
+        ~ " where updated_at > " ~ cursor ~ " and account_code = '1100') as journal_lines"
+        ~ " left join (select entry_id, invoice_line_id, entry_date from "
+        ~ model_relation('stg_journal_entries') ~ " where updated_at > " ~ lagged(cursor)
+        ~ ") as journal_entries on journal_lines.entry_id = journal_entries.entry_id" %}
+    {% set found = run_query("select distinct " ~ period_start('month', 'entry_date')
+                             ~ " from (" ~ changed ~ ") where found is not null") %}
+    {% set months = [] %}
+    {% for value in found.columns[0].values() %}
+        {% if value is not none %}
+            {% do months.append((value | string)[:7] ~ '-01') %}
+        {% endif %}
+    {% endfor %}
+    {% set rows = run_query(
+        "select changed.entry_id, changed.found, changed.invoice_line_id,"
+        ~ " built.invoice_line_id is not null as is_built,"
+        ~ " date(built.sale_updated_at) as sale_day"
+        ~ " from (" ~ changed ~ ") as changed left join (select invoice_line_id, sale_updated_at"
+        ~ " from " ~ model_relation('fct_sales') ~ " where " ~ in_months('sale_date', months)
+        ~ ") as built on changed.invoice_line_id = built.invoice_line_id").rows %}
+    {% for row in rows %}
+        {% if row[1] is none %}
+            {% do plan.entries.append(row[0]) %}
+        {% elif row[2] is none %}
+            {#- an entry without a sale line: nothing to look up -#}
+        {% elif row[3] %}
+            {% if as_date(row[4]) not in plan.sale_days %}
+                {% do plan.sale_days.append(as_date(row[4])) %}
+            {% endif %}
+        {% else %}
+            {% do plan.sales.append(row[2]) %}
+        {% endif %}
+    {% endfor %}
+    {{ return(plan) }}
+{% endmacro %}
