@@ -92,8 +92,8 @@ def newest_sale(settings: Settings) -> datetime | None:
         # max() would read the whole column, billed on every micro-batch
         stored = warehouse.rows(
             f"select newest from {config.table('oaken_model_cursors')} "
-            f"where model_relation = '{config.marts_schema}.fct_sales' "
-            f"and cursor_column = 'sale_updated_at'")
+            "where model_relation = $model and cursor_column = 'sale_updated_at'",
+            {"model": f"{config.marts_schema}.fct_sales"})
         value = stored[0][0] if stored else warehouse.rows(sql)[0][0]
     else:
         value = warehouse.rows(sql)[0][0]
