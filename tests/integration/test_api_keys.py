@@ -52,7 +52,9 @@ class Api:
         def healthy() -> bool:
             assert self.process.poll() is None, self.log.read_text()
             try:
-                return httpx.get(f"{self.url}/healthz", timeout=2).status_code == 200
+                # longer than the API's own 2 s broker probe, which a broker that is away
+                # (the journal's tests) uses up: a 2 s client timed out on a loaded machine
+                return httpx.get(f"{self.url}/healthz", timeout=10).status_code == 200
             except httpx.TransportError:
                 return False
 
