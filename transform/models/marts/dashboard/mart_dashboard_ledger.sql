@@ -1,11 +1,21 @@
 -- The ledger balance check on the dashboard's Operations tab: debits and credits per
 -- account, from the warehouse copy of the ledger. Grain: one row per account posted to.
+-- BigQuery: summed from int_ledger__account_days (per account and day, incremental),
+-- not from every journal line.
 
 with
+
+{%- if target.type == 'bigquery' %}
+
+account_days as (
+    select * from {{ ref('int_ledger__account_days') }}
+),
+{%- else %}
 
 journal_lines as (
     select * from {{ ref('stg_journal_lines') }}
 ),
+{%- endif %}
 
 accounts as (
     select * from {{ ref('stg_accounts') }}
@@ -14,10 +24,17 @@ accounts as (
 per_account as (
     select
         account_code,
+        {%- if target.type == 'bigquery' %}
+        sum(postings) as postings,
+        sum(debits) as debits,
+        sum(credits) as credits
+    from account_days
+        {%- else %}
         count(*) as postings,
         sum(debit) as debits,
         sum(credit) as credits
     from journal_lines
+        {%- endif %}
     group by account_code
 ),
 
