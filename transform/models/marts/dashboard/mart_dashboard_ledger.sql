@@ -7,8 +7,14 @@ with
 
 {%- if target.type == 'bigquery' %}
 
-account_days as (
-    select * from {{ ref('int_ledger__account_days') }}
+per_account as (
+    select
+        account_code,
+        sum(postings) as postings,
+        sum(debits) as debits,
+        sum(credits) as credits
+    from {{ ref('int_ledger__account_days') }}
+    group by account_code
 ),
 {%- else %}
 
@@ -20,23 +26,18 @@ journal_lines as (
 accounts as (
     select * from {{ ref('stg_accounts') }}
 ),
+{%- if target.type != 'bigquery' %}
 
 per_account as (
     select
         account_code,
-        {%- if target.type == 'bigquery' %}
-        sum(postings) as postings,
-        sum(debits) as debits,
-        sum(credits) as credits
-    from account_days
-        {%- else %}
         count(*) as postings,
         sum(debit) as debits,
         sum(credit) as credits
     from journal_lines
-        {%- endif %}
     group by account_code
 ),
+{%- endif %}
 
 final as (
     select
