@@ -41,6 +41,12 @@
     {% if table is none %}
         {{ return(none) }}
     {% endif %}
+    {{ return(read_cursors(table, relation, columns)) }}
+{% endmacro %}
+
+{#- stored_cursors from `table`, known to exist (the relation cache of a run does not
+    hold a table a hook of the same run created) -#}
+{% macro read_cursors(table, relation, columns) %}
     {% set found = run_query("select cursor_column, newest from " ~ table
                              ~ " where model_relation = '" ~ cursor_key(relation) ~ "'") %}
     {% set stored = {} %}
@@ -107,10 +113,16 @@
             {% endfor %}
         {% endif %}
     {% endif %}
+    {% do write_cursors(table, this, newest) %}
+    {{ return('') }}
+{% endmacro %}
+
+{#- Store `newest` (datetimes by cursor column) as the cursors of `relation`. -#}
+{% macro write_cursors(table, relation, newest) %}
     {% set rows = [] %}
-    {% for column in columns %}
-        {% do rows.append("select '" ~ cursor_key(this) ~ "' as model_relation, '" ~ column
-                          ~ "' as cursor_column, " ~ timestamp_literal(newest[column])
+    {% for column, value in newest.items() %}
+        {% do rows.append("select '" ~ cursor_key(relation) ~ "' as model_relation, '" ~ column
+                          ~ "' as cursor_column, " ~ timestamp_literal(value)
                           ~ " as newest") %}
     {% endfor %}
     {#- one statement: the rows are replaced together or not at all -#}
@@ -121,7 +133,57 @@
                     ~ " when not matched then insert (model_relation, cursor_column, newest)"
                     ~ " values (computed.model_relation, computed.cursor_column,"
                     ~ " computed.newest)") %}
+{% endmacro %}
+
+{#- post-hook of a mart rebuilt from the line mart `source` (a model name) by the months
+    of the lines changed past its own cursors: its cursors are the ones `source` holds
+    (stored) when it is built, as every line `source` held then is in it. With no stored
+    cursors of `source`, its own are deleted (the next run reads `source` whole). -#}
+{% macro copy_cursors(source, columns) %}
+    {% if not execute or target.type != 'bigquery' %}
+        {{ return('') }}
+    {% endif %}
+    {% set table = cursors_relation() %}
+    {#- `source`, built before, created the table in its post-hook, maybe in this run
+        (then the relation cache of the run does not list it) -#}
+    {% if adapter.get_relation(database=table.database, schema=table.schema,
+                               identifier=table.identifier) is none %}
+        {% do run_query("create table if not exists " ~ table ~ " (model_relation "
+                        ~ dbt.type_string() ~ ", cursor_column " ~ dbt.type_string()
+                        ~ ", newest " ~ dbt.type_timestamp() ~ ")") %}
+    {% endif %}
+    {% set stored = read_cursors(table, model_relation(source), columns) %}
+    {% if stored is none %}
+        {% do run_query("delete from " ~ table ~ " where model_relation = '"
+                        ~ cursor_key(this) ~ "'") %}
+    {% else %}
+        {% do write_cursors(table, this, stored) %}
+    {% endif %}
     {{ return('') }}
+{% endmacro %}
+
+{#- BigQuery, for a mart of insert-only raw rows grouped by the UTC day of their
+    `updated_at` (`date_column` of the mart, `this`): the start of the first day to
+    recompute whole, as a TIMESTAMP literal, the day of the newest row the mart holds
+    less the cursor lag (a row stamped that long before can still arrive); none for an
+    empty mart (then read every row). The lookup reads one date column of the mart, a
+    row per day and group. -#}
+{% macro recent_days_start(date_column) %}
+    {% if not execute or target.type != 'bigquery'
+          or invocation_args_dict.get('introspect') in (false, 'False', 'false') %}
+        {{ return(none) }}
+    {% endif %}
+    {% set newest = run_query('select max(' ~ date_column ~ ') from ' ~ this)
+                    .columns[0].values()[0] %}
+    {% if newest is none %}
+        {{ return(none) }}
+    {% endif %}
+    {% set lag = var('oaken_cursor_lag_seconds', env_var('OAKEN_CURSOR_LAG_SECONDS', '0'))
+                 | int %}
+    {% set day = as_date(newest) %}
+    {% set start = modules.datetime.datetime(day.year, day.month, day.day)
+                   - modules.datetime.timedelta(seconds=lag) %}
+    {{ return(timestamp_literal(modules.datetime.datetime(start.year, start.month, start.day))) }}
 {% endmacro %}
 
 {#- A datetime as naive UTC (run_query returns aware ones on BigQuery). -#}

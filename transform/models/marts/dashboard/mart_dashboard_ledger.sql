@@ -1,15 +1,32 @@
 -- The ledger balance check on the dashboard's Operations tab: debits and credits per
 -- account, from the warehouse copy of the ledger. Grain: one row per account posted to.
+-- BigQuery: summed from int_ledger__account_days (per account and day, incremental),
+-- not from every journal line.
 
 with
+
+{%- if target.type == 'bigquery' %}
+
+per_account as (
+    select
+        account_code,
+        sum(postings) as postings,
+        sum(debits) as debits,
+        sum(credits) as credits
+    from {{ ref('int_ledger__account_days') }}
+    group by account_code
+),
+{%- else %}
 
 journal_lines as (
     select * from {{ ref('stg_journal_lines') }}
 ),
+{%- endif %}
 
 accounts as (
     select * from {{ ref('stg_accounts') }}
 ),
+{%- if target.type != 'bigquery' %}
 
 per_account as (
     select
@@ -20,6 +37,7 @@ per_account as (
     from journal_lines
     group by account_code
 ),
+{%- endif %}
 
 final as (
     select
