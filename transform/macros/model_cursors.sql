@@ -25,6 +25,19 @@
                                   identifier='oaken_model_cursors')) }}
 {% endmacro %}
 
+{#- oaken_model_cursors, created if missing (`if not exists`: the relation cache of a
+    run does not list a table a hook of the same run created) -#}
+{% macro ensure_cursors_table() %}
+    {% set table = cursors_relation() %}
+    {% if adapter.get_relation(database=table.database, schema=table.schema,
+                               identifier=table.identifier) is none %}
+        {% do run_query("create table if not exists " ~ table ~ " (model_relation "
+                        ~ dbt.type_string() ~ ", cursor_column " ~ dbt.type_string()
+                        ~ ", newest " ~ dbt.type_timestamp() ~ ")") %}
+    {% endif %}
+    {{ return(table) }}
+{% endmacro %}
+
 {#- A model's row key in oaken_model_cursors: `dataset.table` -#}
 {% macro cursor_key(relation) %}
     {{ return(relation.schema ~ '.' ~ relation.identifier) }}
@@ -79,13 +92,7 @@
     {% if not execute or target.type != 'bigquery' %}
         {{ return('') }}
     {% endif %}
-    {% set table = cursors_relation() %}
-    {% if adapter.get_relation(database=table.database, schema=table.schema,
-                               identifier=table.identifier) is none %}
-        {% do run_query("create table if not exists " ~ table ~ " (model_relation "
-                        ~ dbt.type_string() ~ ", cursor_column " ~ dbt.type_string()
-                        ~ ", newest " ~ dbt.type_timestamp() ~ ")") %}
-    {% endif %}
+    {% set table = ensure_cursors_table() %}
     {% set stored = stored_cursors(this, columns) %}
     {% set maxima = [] %}
     {% for column in columns %}
@@ -143,15 +150,9 @@
     {% if not execute or target.type != 'bigquery' %}
         {{ return('') }}
     {% endif %}
-    {% set table = cursors_relation() %}
     {#- `source`, built before, created the table in its post-hook, maybe in this run
         (then the relation cache of the run does not list it) -#}
-    {% if adapter.get_relation(database=table.database, schema=table.schema,
-                               identifier=table.identifier) is none %}
-        {% do run_query("create table if not exists " ~ table ~ " (model_relation "
-                        ~ dbt.type_string() ~ ", cursor_column " ~ dbt.type_string()
-                        ~ ", newest " ~ dbt.type_timestamp() ~ ")") %}
-    {% endif %}
+    {% set table = ensure_cursors_table() %}
     {% set stored = read_cursors(table, model_relation(source), columns) %}
     {% if stored is none %}
         {% do run_query("delete from " ~ table ~ " where model_relation = '"
