@@ -4,7 +4,9 @@
     complete, passing build (the watermark, macros/build_watermark.sql), by constant
     predicates BigQuery prunes on: raw's day partitions of `updated_at` through the
     staging views, the month partitions of `sale_date` of fct_sales and the line marts
-    (the months of the lines changed since, from raw: `changed_line_months`). Every
+    (the months of the lines changed since, from raw: `changed_line_months`), those of
+    `entry_date` of int_receivables__lines and int_receivables__store_days (the months
+    of the entries of the journal lines changed since: `changed_receivable_months`). Every
     other row passed the same tests in that build, and the whole job, on its slower
     cadence, tests every row again. DuckDB, the whole job, a first build and
     --full-refresh test every row. -#}
@@ -29,8 +31,16 @@
     {% set identifier = relation.identifier | default('', true) | lower %}
     {% set staged = {'stg_sales': 'sales', 'stg_shipments': 'shipments',
                      'stg_journal_entries': 'journal_entries',
-                     'stg_journal_lines': 'journal_lines',
-                     'int_receivables__lines': 'journal_lines'} %}
+                     'stg_journal_lines': 'journal_lines'} %}
+    {% if identifier in ('int_receivables__lines', 'int_receivables__store_days') %}
+        {% set since = built_through('journal_lines') %}
+        {% if since is none %}
+            {{ return(none) }}
+        {% endif %}
+        {% set months = in_months('entry_date', changed_receivable_months(since)) %}
+        {{ return(months ~ (' and updated_at > ' ~ since
+                            if identifier == 'int_receivables__lines' else '')) }}
+    {% endif %}
     {% if identifier in staged %}
         {% set since = built_through(staged[identifier]) %}
         {{ return(none if since is none else 'updated_at > ' ~ since) }}

@@ -3,7 +3,9 @@
     dbt-bigquery's `merge` reads the whole target table to match keys: at 12.5 million
     sales every micro-batch would bill all of fct_sales. A model that sets
     `meta: {merge_touched_partitions: true}` (fct_sales, mart_sales_daily_detail,
-    mart_dashboard_sales) gets one more condition in the MERGE's ON clause: the target's
+    mart_dashboard_sales and the small marts partitioned by month of sale_date;
+    int_receivables__lines and int_receivables__store_days by month of entry_date: the
+    predicate is on the model's own partition field) gets one more condition in the MERGE's ON clause: the target's
     partition is one of the partitions of the rows being merged, listed as date
     literals. BigQuery prunes on constants (a subquery or a join would not prune), so
     the MERGE reads only those partitions.
@@ -13,8 +15,10 @@
     so a shipment that updates a sale of last year touches last year's partition too.
     Safe because a row's partition column never changes for its key: a sale line's
     date is fixed (a second message with the same line id and other content is a
-    conflict, not an update), and mart_sales_daily_detail's key holds the date. A
-    model without that property must not set the flag.
+    conflict, not an update), and mart_sales_daily_detail's key holds the date; a
+    journal line's entry date is fixed too (the accounting worker only inserts entries
+    and lines), and the store-day key holds it. A model without that property must not
+    set the flag.
 
     Every other model, DuckDB, a first build and --full-refresh go through dbt's own
     macros unchanged. -#}

@@ -87,8 +87,10 @@
     {{ return('') }}
 {% endmacro %}
 
-{#- post-hook of the models at sale-line grain (month partitions of sale_date) -#}
-{% macro record_cursors(columns) %}
+{#- post-hook of the models at sale-line grain (month partitions of sale_date) and, with
+    `partition_column` 'entry_date', of int_receivables__lines (month partitions of
+    entry_date: the months come from `changed_receivable_months`) -#}
+{% macro record_cursors(columns, partition_column='sale_date') %}
     {% if not execute or target.type != 'bigquery' %}
         {{ return('') }}
     {% endif %}
@@ -105,12 +107,16 @@
             {% do newest.update({column: found.columns[loop.index0].values()[0]}) %}
         {% endfor %}
     {% else %}
-        {% set months = changed_line_months(cursor_literals(stored)) %}
+        {% if partition_column == 'entry_date' %}
+            {% set months = changed_receivable_months(cursor_literals(stored).updated_at) %}
+        {% else %}
+            {% set months = changed_line_months(cursor_literals(stored)) %}
+        {% endif %}
         {% set newest = {} %}
         {% do newest.update(stored) %}
         {% if months %}
             {% set found = run_query('select ' ~ maxima | join(', ') ~ ' from ' ~ this
-                                     ~ ' where ' ~ in_months('sale_date', months)) %}
+                                     ~ ' where ' ~ in_months(partition_column, months)) %}
             {% for column in columns %}
                 {% set value = found.columns[loop.index0].values()[0] %}
                 {% if value is not none and (newest[column] is none
@@ -351,13 +357,7 @@
     does not hold), read unpruned in that run. -#}
 {% macro receivable_lines_plan(cursor) %}
     {% set plan = {'sale_days': [], 'entries': [], 'sales': []} %}
-    {% set changed = "select journal_lines.entry_id, journal_entries.entry_id as found,"
-        ~ " journal_entries.invoice_line_id, journal_entries.entry_date"
-        ~ " from (select entry_id from " ~ model_relation('stg_journal_lines')
-        ~ " where updated_at > " ~ cursor ~ " and account_code = '1100') as journal_lines"
-        ~ " left join (select entry_id, invoice_line_id, entry_date from "
-        ~ model_relation('stg_journal_entries') ~ " where updated_at > " ~ lagged(cursor)
-        ~ ") as journal_entries on journal_lines.entry_id = journal_entries.entry_id" %}
+    {% set changed = changed_receivable_lines(cursor) %}
     {% set found = run_query("select distinct " ~ period_start('month', 'entry_date')
                              ~ " from (" ~ changed ~ ") where found is not null") %}
     {% set months = [] %}
@@ -387,4 +387,51 @@
         {% endif %}
     {% endfor %}
     {{ return(plan) }}
+{% endmacro %}
+
+{#- The journal lines on 1100 changed past `cursor` (a TIMESTAMP literal), each with its
+    entry (`found`, `invoice_line_id`, `entry_date`) when the entry was stamped past the
+    same cursor less the lag (the accounting worker writes an entry and its lines in one
+    transaction, with one `updated_at`); `found` is null otherwise. Constant filters:
+    BigQuery reads only raw's recent day partitions. -#}
+{% macro changed_receivable_lines(cursor) %}
+    {{ return("select journal_lines.entry_id, journal_entries.entry_id as found,"
+        ~ " journal_entries.invoice_line_id, journal_entries.entry_date"
+        ~ " from (select entry_id from " ~ model_relation('stg_journal_lines')
+        ~ " where updated_at > " ~ cursor ~ " and account_code = '1100') as journal_lines"
+        ~ " left join (select entry_id, invoice_line_id, entry_date from "
+        ~ model_relation('stg_journal_entries') ~ " where updated_at > " ~ lagged(cursor)
+        ~ ") as journal_entries on journal_lines.entry_id = journal_entries.entry_id") }}
+{% endmacro %}
+
+{#- The first days of the months (strings 'YYYY-MM-01') of the entry dates of the journal
+    lines on 1100 changed past `cursor` (a TIMESTAMP literal): the month partitions of
+    int_receivables__lines (and int_receivables__store_days) a run over those lines can
+    merge. A line's entry date never changes (the accounting worker only inserts entries
+    and lines), so these months hold every line the run merged. An entry stamped before
+    its line (only if the cursor lag was exceeded) is looked up by key, unpruned. -#}
+{% macro changed_receivable_months(cursor) %}
+    {% set found = run_query("select distinct found is null as missing,"
+                             ~ " case when found is null then entry_id end as entry_id, "
+                             ~ period_start('month', 'entry_date') ~ " as month from ("
+                             ~ changed_receivable_lines(cursor) ~ ")") %}
+    {% set months, missing = [], [] %}
+    {% for row in found.rows %}
+        {% if row[0] %}
+            {% do missing.append(row[1]) %}
+        {% elif row[2] is not none and ((row[2] | string)[:7] ~ '-01') not in months %}
+            {% do months.append((row[2] | string)[:7] ~ '-01') %}
+        {% endif %}
+    {% endfor %}
+    {% if missing %}
+        {% set found = run_query("select distinct " ~ period_start('month', 'entry_date')
+                                 ~ " from " ~ model_relation('stg_journal_entries')
+                                 ~ " where entry_id in ('" ~ missing | join("', '") ~ "')") %}
+        {% for value in found.columns[0].values() %}
+            {% if value is not none and ((value | string)[:7] ~ '-01') not in months %}
+                {% do months.append((value | string)[:7] ~ '-01') %}
+            {% endif %}
+        {% endfor %}
+    {% endif %}
+    {{ return(months | sort) }}
 {% endmacro %}

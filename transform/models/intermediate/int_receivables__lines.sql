@@ -4,6 +4,13 @@
         unique_key='journal_line_id',
         incremental_strategy=('merge' if target.type == 'bigquery' else 'delete+insert'),
         on_schema_change='append_new_columns',
+        meta={'merge_touched_partitions': true},
+        partition_by=(
+            {'field': 'entry_date', 'data_type': 'date', 'granularity': 'month'}
+            if target.type == 'bigquery' else none
+        ),
+        pre_hook="{{ forget_cursors() }}",
+        post_hook="{{ record_cursors(['updated_at'], 'entry_date') }}",
     )
 }}
 
@@ -13,6 +20,11 @@
 -- million sales, so a run adds only the lines that changed since the last one.
 -- BigQuery: built after fct_sales, whose month partitions tell the days of raw that hold
 -- the sales of the changed lines (macros/model_cursors.sql, receivable_lines_plan).
+{#- BigQuery: partitioned by month of entry_date (a line's entry, and so its date, never
+    changes: the accounting worker only inserts), the MERGE reads only the months of the
+    lines it merges (meta merge_touched_partitions), and the cursor comes from
+    oaken_model_cursors, kept by the hooks (record_cursors by the months of
+    changed_receivable_months). #}
 {% if target.type == 'bigquery' %}
 -- depends_on: {{ ref('fct_sales') }}
 {% endif %}
@@ -26,7 +38,7 @@ journal_lines as (
     {% if is_incremental() %}
     {#- BigQuery: a TIMESTAMP literal, so the filter prunes raw's updated_at partitions -#}
     {% set cursor_sql = 'select ' ~ lagged('max(updated_at)') ~ ' as updated_at from ' ~ this %}
-    {% set cursors = constant_cursors(cursor_sql) %}
+    {% set cursors = constant_cursors(cursor_sql, this, ['updated_at']) %}
     where updated_at > {{ cursors.updated_at if cursors is not none
                           else '(' ~ cursor_sql ~ ')' }}
     {% endif %}
