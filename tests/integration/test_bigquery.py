@@ -143,6 +143,53 @@ def small_marts_recomputed(built: Build) -> dict[str, tuple[str, str]]:
     }
 
 
+def receivables_recomputed(built: Build) -> dict[str, tuple[str, str]]:
+    """mart_receivables and int_receivables__store_days (BigQuery: incremental, aged from
+    the store-day table) → (a query of every column, keyed by its first, and the same
+    columns computed over the whole of int_receivables__lines, as the DuckDB model does)."""
+    intermediate = DATASETS["analytics_intermediate"]
+    lines = built.table("int_receivables__lines", intermediate)
+    buckets = ", ".join(
+        f"sum(case when date_diff(as_of_date, entry_date, day) {condition} then balance "
+        f"else 0 end) as bucket_{number}" for number, condition in enumerate(
+            ("<= 30", "between 31 and 60", "between 61 and 90", "> 90")))
+    return {
+        "mart_receivables": (
+            "select store_id, store_name, city, county, as_of_date, postings, billed, "
+            "collected, balance, balance_0_30_days, balance_31_60_days, balance_61_90_days, "
+            f"balance_over_90_days, oldest_open_date, last_posting_date "
+            f"from {built.table('mart_receivables')}",
+            "select per_store.store_id, dim_store.store_name, dim_store.city, dim_store.county,"
+            " as_of_date, postings, billed, collected, balance, bucket_0, bucket_1, bucket_2,"
+            " bucket_3, oldest_open_date, last_posting_date from ("
+            "select store_id, max(as_of_date) as as_of_date, count(*) as postings, "
+            "sum(debit) as billed, sum(credit) as collected, sum(balance) as balance, "
+            f"{buckets}, min(case when balance > 0 then entry_date end) as oldest_open_date, "
+            "max(entry_date) as last_posting_date "
+            "from (select coalesce(store_id, -1) as store_id, debit, credit, balance, "
+            f"entry_date from {lines}) as receivable_lines cross join "
+            f"(select max(entry_date) as as_of_date from {lines}) as as_of group by store_id"
+            f") as per_store left join {built.table('dim_store')} as dim_store "
+            "on per_store.store_id = dim_store.store_id"),
+        "int_receivables__store_days": (
+            "select store_day_id, store_id, entry_date, postings, billed, collected, balance, "
+            f"open_postings from {built.table('int_receivables__store_days', intermediate)} "
+            "where postings > 0",
+            "select concat(cast(entry_date as string), '|', cast(store_id as string)), "
+            "store_id, entry_date, count(*), sum(debit), sum(credit), sum(balance), "
+            "sum(case when balance > 0 then 1 else 0 end) from (select coalesce(store_id, -1)"
+            f" as store_id, entry_date, debit, credit, balance from {lines}) "
+            "group by store_id, entry_date"),
+    }
+
+
+def exact_rows(built: Build, query: str) -> dict:
+    """Rows keyed by their first column; NUMERIC values to the cent (the emulator pads
+    them to nine places), everything else as returned."""
+    return {row[0]: tuple(money(v) if isinstance(v, Decimal) else v for v in row[1:])
+            for row in built.bq_rows(query)}
+
+
 def keyed_rows(built: Build, query: str) -> dict:
     return {r[0]: (r[1], r[2], money(r[3] or 0), money(r[4] or 0), r[5])
             for r in built.bq_rows(query)}
@@ -442,12 +489,12 @@ def test_dagster_job_on_bigquery_emulator_moves_only_new_sales(
 LIVE_SALES = 40
 
 
-def merged_partitions(home: Path, model: str) -> str:
+def merged_partitions(home: Path, model: str, column: str = "sale_date") -> str:
     """The partition condition of the MERGE dbt ran for ``model`` in the last micro-batch."""
     [executed] = (home / "dbt" / "target" / "live" / "run").rglob(f"{model}.sql")
     statement = " ".join(executed.read_text().split())
     assert statement.lower().count("merge into") == 1, statement[:500]
-    found = re.search(r"date_trunc\(DBT_INTERNAL_DEST\.sale_date, month\) in \(([^)]*)\)",
+    found = re.search(rf"date_trunc\(DBT_INTERNAL_DEST\.{column}, month\) in \(([^)]*)\)",
                       statement)
     assert found, f"{model}: the MERGE reads every partition: {statement[:800]}"
     return found.group(1)
@@ -549,6 +596,11 @@ def test_live_micro_batch_on_bigquery_emulator_is_exact_and_merges_touched_parti
     for mart, (columns, whole) in small_marts_recomputed(built).items():
         assert keyed_rows(built, f"select {columns} from {built.table(mart)}") == keyed_rows(
             built, whole), mart
+    # ... and so do the receivables, every column of every store, to the cent (the mart
+    # is aged from the store-day table on BigQuery; here against the journal lines)
+    for model, (built_rows, whole) in receivables_recomputed(built).items():
+        incremental = exact_rows(built, built_rows)
+        assert incremental and incremental == exact_rows(built, whole), model
 
     # the cost guard: each MERGE reads only the partitions of the rows it merges
     months = ", ".join(f"date '{month.isoformat()}'" for month in sorted(
@@ -556,6 +608,16 @@ def test_live_micro_batch_on_bigquery_emulator_is_exact_and_merges_touched_parti
     assert months.count("date") >= 2 and "date '2025-03-01'" in months
     for model in ("fct_sales", "mart_sales_daily_detail", "mart_dashboard_sales"):
         assert merged_partitions(built.bq.home, model) == months, model
+    # the receivables merge the months of the entry dates of the journal lines changed
+    # in the batch (the sale entries of the late sales among them)
+    since = receivables_cursor.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+    entry_months = ", ".join(sorted({f"date '{day.isoformat()[:8]}01'" for (day,) in
+                                     built.bq_rows(f"select distinct entry_date from "
+                                                   f"{receivables} where updated_at > "
+                                                   f"timestamp '{since} UTC'")}))
+    assert "date '2025-03-01'" in entry_months
+    for model in ("int_receivables__lines", "int_receivables__store_days"):
+        assert merged_partitions(built.bq.home, model, "entry_date") == entry_months, model
 
     # ... and the filters on raw compare updated_at with constants (what BigQuery prunes
     # raw's day partitions on), equal to the cursors the models held before the batch
@@ -592,6 +654,12 @@ LARGE_TABLES = [
     Large(f"{DATASET}_intermediate", "int_sales__shipped", "not a partition column"),
     *(Large(DATASET, name, "sale_date")
       for name in ("fct_sales", "mart_sales_daily_detail", "mart_dashboard_sales")),
+    # a row per receivable journal line (two per sale: billed, collected)
+    Large(f"{DATASET}_intermediate", "int_receivables__lines", "entry_date"),
+    # a row per store and day with postings: grows with the days the stores buy, not
+    # with the lines, but without bound (like the sales): only mart_receivables may
+    # read it whole (STILL_WHOLE)
+    Large(f"{DATASET}_intermediate", "int_receivables__store_days", "entry_date"),
 ]
 
 
@@ -605,6 +673,9 @@ STILL_WHOLE = {
         "stores whose county changed: the counties the mart holds",
     ("model.oaken.mart_dashboard_meta", "oaken.mart_dashboard_sales"):
         "one row of totals: distinct invoices (and the split ones) over every line",
+    ("model.oaken.mart_receivables", "oaken_intermediate.int_receivables__store_days"):
+        "a row per store and day, aged against the newest entry date (every bucket can "
+        "move when it does): small, read whole",
 }
 #: (dbt test name pattern, large table) → why: the key tests that must see every key
 STILL_WHOLE_TESTS = {
@@ -675,8 +746,10 @@ def test_live_micro_batch_sql_on_bigquery_restricts_every_large_table_by_constan
     assert {"model.oaken.fct_sales", "model.oaken.mart_sales_daily_detail",
             "model.oaken.mart_dashboard_sales", "model.oaken.int_receivables__lines",
             "model.oaken.mart_dashboard_store_daily", "model.oaken.mart_dashboard_sender_daily",
-            "model.oaken.int_ledger__account_days",
-            "test.oaken.not_null_fct_sales_sale_date"} <= checked, sorted(checked)
+            "model.oaken.int_ledger__account_days", "model.oaken.int_receivables__store_days",
+            "model.oaken.mart_receivables", "test.oaken.not_null_fct_sales_sale_date",
+            "test.oaken.not_null_int_receivables__lines_journal_line_id"} <= checked, \
+        sorted(checked)
     assert not whole, "\n\n".join(whole)
     # the loop's data_through read the cursor table (its model a parameter), not fct_sales
     assert any("oaken_model_cursors" in query and "@model" in query
@@ -691,6 +764,12 @@ def test_live_micro_batch_sql_on_bigquery_restricts_every_large_table_by_constan
                                  f"from {built.table(model)}")
         assert (stored[(f"{DATASET}.{model}", "sale_updated_at")],
                 stored[(f"{DATASET}.{model}", "shipment_updated_at")]) == maxima, model
+    intermediate = DATASETS["analytics_intermediate"]
+    [(newest,)] = built.bq_rows(f"select max(updated_at) from "
+                                f"{built.table('int_receivables__lines', intermediate)}")
+    assert stored[(f"{intermediate}.int_receivables__lines", "updated_at")] == newest
+    # the store-day table holds every line int_receivables__lines held when it was built
+    assert stored[(f"{intermediate}.int_receivables__store_days", "updated_at")] == newest
 
 
 # --- retention against the BigQuery warehouse -------------------------------------------
