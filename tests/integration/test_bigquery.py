@@ -25,6 +25,7 @@ retention are on SQLite only: on 2 shared cores one analytics run costs about a 
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -677,23 +678,8 @@ STILL_WHOLE = {
         "a row per store and day, aged against the newest entry date (every bucket can "
         "move when it does): small, read whole",
 }
-#: (dbt test name pattern, large table) → why: the key tests that must see every key
-STILL_WHOLE_TESTS = {
-    (r"test\.oaken\.unique_changed_", None):
-        "a changed key counted against every key of the model",
-    (r"test\.oaken\.relationships_changed_stg_shipments_", "oaken_staging.stg_sales"):
-        "the parents: every sale",
-    (r"test\.oaken\.relationships_changed_stg_journal_lines_",
-     "oaken_staging.stg_journal_entries"): "the parents: every entry",
-    (r"test\.oaken\.not_null_int_sales__shipped_", "oaken_intermediate.int_sales__shipped"):
-        "a view over both raw tables",
-}
-
-
 def still_whole(node: str, table: str) -> bool:
-    return (node, table) in STILL_WHOLE or any(
-        re.match(pattern, node) and expected in (None, table)
-        for pattern, expected in STILL_WHOLE_TESTS)
+    return (node, table) in STILL_WHOLE
 
 
 def test_live_micro_batch_sql_on_bigquery_restricts_every_large_table_by_constant_partitions(
@@ -702,7 +688,7 @@ def test_live_micro_batch_sql_on_bigquery_restricts_every_large_table_by_constan
     """Every query a micro-batch sends reads the large tables (raw sales, shipments and
     journal, fct_sales and the partitioned marts, and the views over them) only through
     a constant predicate on their partition column, the only kind BigQuery prunes on,
-    except the reads listed in STILL_WHOLE and STILL_WHOLE_TESTS. This checks the SQL
+    except the reads listed in STILL_WHOLE. This checks the SQL
     sent to the emulator (its job list), not bytes billed: bqemulator neither prunes
     nor reports bytes. dlt's own merge into `raw` (statements that read `raw_staging`)
     is left out: it matches keys over the raw table, see docs/bigquery.md."""
@@ -751,6 +737,22 @@ def test_live_micro_batch_sql_on_bigquery_restricts_every_large_table_by_constan
             "test.oaken.not_null_int_receivables__lines_journal_line_id"} <= checked, \
         sorted(checked)
     assert not whole, "\n\n".join(whole)
+    # the key tests that look up every key or parent ran with the whole job that built
+    # the warehouse, and passed, and are not in the micro-batch (tag
+    # whole_table_on_bigquery: on BigQuery they run on the whole job's cadence)
+    def tests_run(path: Path) -> dict[str, str]:
+        return {re.sub(r"\.[0-9a-f]{10}$", "", r["unique_id"]): r["status"]
+                for r in json.loads(path.read_text())["results"]
+                if r["unique_id"].startswith("test.")}
+    key_tests = {
+        "test.oaken.unique_changed_stg_sales_invoice_line_id__sales",
+        "test.oaken.relationships_changed_stg_shipments_invoice_line_id__invoice_line_id__shipments__ref_stg_sales_",
+        "test.oaken.not_null_int_sales__shipped_invoice_line_id"}
+    micro = tests_run(built.bq.home / "dbt" / "target" / "live" / "run_results.json")
+    whole_job = tests_run(built.bq.home / "dbt" / "last_run_results.json")
+    assert "test.oaken.not_null_fct_sales_sale_date" in micro
+    assert not key_tests & set(micro), sorted(key_tests & set(micro))
+    assert {whole_job.get(test) for test in key_tests} == {"pass"}, whole_job
     # the loop's data_through read the cursor table (its model a parameter), not fct_sales
     assert any("oaken_model_cursors" in query and "@model" in query
                for query in loop_queries), loop_queries
