@@ -5,9 +5,9 @@
     `meta: {merge_touched_partitions: true}` (fct_sales, mart_sales_daily_detail,
     mart_dashboard_sales and the small marts partitioned by month of sale_date;
     int_receivables__lines and int_receivables__store_days by month of entry_date: the
-    predicate is on the model's own partition field) gets one more condition in the MERGE's ON clause: the target's
-    partition is one of the partitions of the rows being merged, listed as date
-    literals. BigQuery prunes on constants (a subquery or a join would not prune), so
+    predicate is on the model's own partition field) gets one more condition in the
+    MERGE's ON clause: the target's partition is one of the partitions of the rows being
+    merged, listed as date literals. BigQuery prunes on constants (a subquery or a join would not prune), so
     the MERGE reads only those partitions.
 
     "Recent" is decided from the data, never from a window: the partitions are read

@@ -14,6 +14,8 @@
       can have merged (`changed_line_months`, constants: the read is pruned). A line's
       month never changes (merge_touched_partitions.sql), so these hold every merged
       row, and the stored value is exactly max() over the model again.
+      int_receivables__lines (month partitions of entry_date, cursor `updated_at`) does
+      the same with the months of `changed_receivable_months`.
 
     The value can only lag behind max(), never pass it: a build that fails before its
     post-hook leaves the old value (the next run re-merges those lines, harmlessly: merge
