@@ -69,7 +69,7 @@ built as (
 
 merged as (
     {#- least/greatest of the bounds held and the changed lines' (min/max over both sets
-        of lines: coalesce, as least() of a null is null) -#}
+        of lines: coalesce, as least() of a null is null) #}
     select
         changed.invoice_id,
         {%- for column, pick in [('first_sale_date', 'least'), ('last_sale_date', 'greatest'),
