@@ -314,6 +314,14 @@ def test_bigquery_layout_partitioning_clustering_and_location_on_emulator(
     ddl = " ".join(executed[-1].read_text().lower().split())
     assert "partition by date_trunc(sale_date, month)" in ddl, ddl[:500]
     assert "cluster by store_id, item_id" in ddl, ddl[:500]
+    # the invoice table mart_dashboard_meta counts on: clustered by its key, which a
+    # micro-batch reads and merges by constants (not partitioned)
+    executed = sorted((built.bq.home / "dbt" / "target").rglob(
+        "run/oaken/models/intermediate/int_dashboard__invoices.sql"),
+        key=lambda path: path.stat().st_mtime)
+    assert executed, "dbt kept no executed SQL of int_dashboard__invoices"
+    ddl = " ".join(executed[0].read_text().lower().split())
+    assert "cluster by invoice_id" in ddl and "partition by" not in ddl, ddl[:500]
     for dataset in ("raw", DATASET, f"{DATASET}_staging"):
         assert client.get_dataset(f"{PROJECT}.{dataset}").location == "US"
     forecast = client.get_table(f"{PROJECT}.{DATASET}.forecast_sales_daily")
