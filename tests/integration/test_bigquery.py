@@ -669,7 +669,8 @@ def test_live_micro_batch_sql_on_bigquery_restricts_every_large_table_by_constan
 ) -> None:
     """Every query a micro-batch sends reads the large tables (raw sales, shipments and
     journal, fct_sales and the partitioned marts, and the views over them) only through
-    a constant predicate on their partition column, the only kind BigQuery prunes on,
+    a constant predicate on their partition column, the only kind BigQuery prunes on
+    (on its clustering column invoice_id for int_dashboard__invoices, a row per invoice),
     except the reads listed in STILL_WHOLE and STILL_WHOLE_TESTS. This checks the SQL
     sent to the emulator (its job list), not bytes billed: bqemulator neither prunes
     nor reports bytes. dlt's own merge into `raw` (statements that read `raw_staging`)
