@@ -362,6 +362,14 @@ def test_bigquery_layout_partitioning_clustering_and_location_on_emulator(
     ddl = " ".join(executed[-1].read_text().lower().split())
     assert "partition by date_trunc(sale_date, month)" in ddl, ddl[:500]
     assert "cluster by store_id, item_id" in ddl, ddl[:500]
+    # the invoice table mart_dashboard_meta counts on: clustered by its key, which a
+    # micro-batch reads and merges by constants (not partitioned)
+    executed = sorted((built.bq.home / "dbt" / "target").rglob(
+        "run/oaken/models/intermediate/int_dashboard__invoices.sql"),
+        key=lambda path: path.stat().st_mtime)
+    assert executed, "dbt kept no executed SQL of int_dashboard__invoices"
+    ddl = " ".join(executed[0].read_text().lower().split())
+    assert "cluster by invoice_id" in ddl and "partition by" not in ddl, ddl[:500]
     for dataset in ("raw", DATASET, f"{DATASET}_staging"):
         assert client.get_dataset(f"{PROJECT}.{dataset}").location == "US"
     forecast = client.get_table(f"{PROJECT}.{DATASET}.forecast_sales_daily")
@@ -561,6 +569,10 @@ def test_live_micro_batch_on_bigquery_emulator_is_exact_and_merges_touched_parti
                      prefix="L")
     recent = generated(LIVE_SALES // 2, seed=24, start=date(2026, 11, 20),
                        end=date(2026, 12, 5), prefix="M")
+    # a split invoice: one new line on an invoice of the first run, another day (the
+    # generator draws each invoice on one store and day), its held bounds to widen
+    split_invoice = re.match(r"^(.+?)\d{5}$", min(before)).group(1)
+    recent[0]["Invoice"] = split_invoice + "99999"
     stream(built.streaming, late + recent, len(before) + LIVE_SALES)
 
     # the cursors the micro-batch must filter raw with (the cursor lag is 0 here)
@@ -593,6 +605,31 @@ def test_live_micro_batch_on_bigquery_emulator_is_exact_and_merges_touched_parti
                                                check["database"]["ledger_credits"])
     [(billed,)] = built.bq_rows(f"select sum(billed) from {built.table('mart_receivables')}")
     assert money(billed) == check["database"]["receivable_debits"]
+    # mart_dashboard_meta (from the store-day mart, the invoice table and the cursor
+    # table on BigQuery) equals its whole recomputation over the sale lines, and the
+    # invoice table the bounds of every invoice's lines
+    sales = built.table("mart_dashboard_sales")
+    bounds = {r[0]: tuple(r[1:]) for r in built.bq_rows(
+        f"select invoice_id, min(sale_date), max(sale_date), min(store_id), max(store_id), "
+        f"min(sale_date) <> max(sale_date) or min(store_id) <> max(store_id) "
+        f"from {sales} group by invoice_id")}
+    invoices = built.table("int_dashboard__invoices", DATASETS["analytics_intermediate"])
+    assert {r[0]: tuple(r[1:]) for r in built.bq_rows(
+        f"select invoice_id, first_sale_date, last_sale_date, min_store_id, max_store_id, "
+        f"is_split from {invoices}")} == bounds
+    assert bounds[split_invoice][-1] is True
+    [(first, last, sale_lines, dollars, through)] = built.bq_rows(
+        f"select min(sale_date), max(sale_date), count(*), sum(sale_dollars), "
+        f"max(sale_updated_at) from {sales}")
+    [meta] = built.bq_rows(
+        f"select first_sale_date, last_sale_date, sale_lines, sale_dollars, invoices, "
+        f"split_invoices, data_through from {built.table('mart_dashboard_meta')}")
+    split = sum(1 for bound in bounds.values() if bound[-1])
+    assert (*meta[:3], money(meta[3]), *meta[4:]) == (
+        first, last, sale_lines, money(dollars), len(bounds), split, through)
+    assert sale_lines == len(rows) and split >= 1
+    assert money(dollars) == sum((money(r.sale_dollars) for r in rows), Decimal(0))
+
     # the small marts merged by months or days equal their whole recomputation
     for mart, (columns, whole) in small_marts_recomputed(built).items():
         assert keyed_rows(built, f"select {columns} from {built.table(mart)}") == keyed_rows(
@@ -687,6 +724,8 @@ LARGE_TABLES = [
     *(Large(f"{DATASET}_staging", f"stg_{name}", "updated_at")
       for name in ("sales", "shipments", "journal_entries", "journal_lines")),
     Large(f"{DATASET}_intermediate", "int_sales__shipped", "not a partition column"),
+    # not partitioned: clustered by invoice_id, which BigQuery prunes blocks on likewise
+    Large(f"{DATASET}_intermediate", "int_dashboard__invoices", "invoice_id"),
     *(Large(DATASET, name, "sale_date")
       for name in ("fct_sales", "mart_sales_daily_detail", "mart_dashboard_sales")),
     # a row per receivable journal line (two per sale: billed, collected)
@@ -706,12 +745,14 @@ STILL_WHOLE = {
         "renamed store/item/category/vendor lookup: the names the mart holds",
     ("model.oaken.mart_dashboard_sales", "oaken.mart_dashboard_sales"):
         "stores whose county changed: the counties the mart holds",
-    ("model.oaken.mart_dashboard_meta", "oaken.mart_dashboard_sales"):
-        "one row of totals: distinct invoices (and the split ones) over every line",
     ("model.oaken.mart_receivables", "oaken_intermediate.int_receivables__store_days"):
         "a row per store and day, aged against the newest entry date (every bucket can "
         "move when it does): small, read whole",
+    ("model.oaken.mart_dashboard_meta", "oaken_intermediate.int_dashboard__invoices"):
+        "count(*) (no column read) and countif(is_split): one BOOL column, a row per invoice",
 }
+
+
 def still_whole(node: str, table: str) -> bool:
     return (node, table) in STILL_WHOLE
 
@@ -721,7 +762,8 @@ def test_live_micro_batch_sql_on_bigquery_restricts_every_large_table_by_constan
 ) -> None:
     """Every query a micro-batch sends reads the large tables (raw sales, shipments and
     journal, fct_sales and the partitioned marts, and the views over them) only through
-    a constant predicate on their partition column, the only kind BigQuery prunes on,
+    a constant predicate on their partition column, the only kind BigQuery prunes on
+    (on its clustering column invoice_id for int_dashboard__invoices, a row per invoice),
     except the reads listed in STILL_WHOLE. This checks the SQL
     sent to the emulator (its job list), not bytes billed: bqemulator neither prunes
     nor reports bytes. dlt's own merge into `raw` (its statements read `raw_staging`) is
@@ -771,7 +813,8 @@ def test_live_micro_batch_sql_on_bigquery_restricts_every_large_table_by_constan
             "model.oaken.mart_dashboard_sales", "model.oaken.int_receivables__lines",
             "model.oaken.mart_dashboard_store_daily", "model.oaken.mart_dashboard_sender_daily",
             "model.oaken.int_ledger__account_days", "model.oaken.int_receivables__store_days",
-            "model.oaken.mart_receivables", "test.oaken.not_null_fct_sales_sale_date",
+            "model.oaken.mart_receivables", "model.oaken.int_dashboard__invoices",
+            "model.oaken.mart_dashboard_meta", "test.oaken.not_null_fct_sales_sale_date",
             "test.oaken.not_null_int_receivables__lines_journal_line_id"} <= checked, \
         sorted(checked)
     assert not whole, "\n\n".join(whole)

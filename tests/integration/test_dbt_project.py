@@ -130,3 +130,6 @@ def test_dbt_bigquery_target_compiles_offline(dbt_env: dict[str, str], tmp_path)
                                    "granularity": "month"}
     assert fct["cluster_by"] == ["store_id", "item_id"]
     assert fct["incremental_strategy"] == "merge"
+    invoices = manifest["nodes"]["model.oaken.int_dashboard__invoices"]["config"]
+    assert invoices["enabled"] and invoices["cluster_by"] == ["invoice_id"]
+    assert invoices["meta"] == {"merge_touched_keys": "invoice_id"}

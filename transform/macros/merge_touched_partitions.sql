@@ -20,6 +20,12 @@
     and lines), and the store-day key holds it. A model without that property must not
     set the flag.
 
+    `meta: {merge_touched_keys: <string column>}` (int_dashboard__invoices, not
+    partitioned, clustered by that column) does the same with the keys themselves: the
+    target's key is one of the keys of the rows being merged, as string literals, so
+    BigQuery reads only the clustered blocks that can hold them (up to
+    touched_keys_limit() keys; beyond, the MERGE matches keys over the whole target).
+
     Every other model, DuckDB, a first build and --full-refresh go through dbt's own
     macros unchanged. -#}
 {% macro bq_generate_incremental_merge_build_sql(
@@ -60,6 +66,13 @@
             {%- do predicates.append(touched) -%}
         {%- endif -%}
     {%- endif -%}
+    {%- set key = (config.get('meta') or {}).get('merge_touched_keys') -%}
+    {%- if key and tmp_relation_exists -%}
+        {%- set touched = touched_keys_predicate(tmp_relation, key) -%}
+        {%- if touched is not none -%}
+            {%- do predicates.append(touched) -%}
+        {%- endif -%}
+    {%- endif -%}
 
     {{ return(get_merge_sql(target_relation, source_sql, unique_key, dest_columns, predicates)) }}
 {% endmacro %}
@@ -85,4 +98,15 @@
         {%- do literals.append("date '" ~ (partition | string)[:10] ~ "'") -%}
     {%- endfor -%}
     {{ return(partition_by.render('DBT_INTERNAL_DEST') ~ " in (" ~ literals | join(", ") ~ ")") }}
+{% endmacro %}
+
+{#- `<target key> in ('…', …)` over the string keys `key` of the rows in `tmp_relation`;
+    `false` when it holds none; none (no restriction) beyond touched_keys_limit() keys. -#}
+{% macro touched_keys_predicate(tmp_relation, key) %}
+    {%- set keys = run_query("select distinct " ~ key ~ " from " ~ tmp_relation
+                             ~ " order by 1").columns[0].values() | list -%}
+    {%- if keys | length > touched_keys_limit() or keys | select('none') | list | length > 0 -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {{ return(in_strings('DBT_INTERNAL_DEST.' ~ key, keys)) }}
 {% endmacro %}

@@ -350,6 +350,23 @@
     {{ return(column ~ ' in (' ~ values | join(', ') ~ ')' if values else 'false') }}
 {% endmacro %}
 
+{#- `column in ('…', …)` over the strings `values` (quoted, escaped), or false -#}
+{% macro in_strings(column, values) %}
+    {% set literals = [] %}
+    {% for value in values %}
+        {% do literals.append("'" ~ (value | string).replace('\\', '\\\\').replace("'", "\\'")
+                              ~ "'") %}
+    {% endfor %}
+    {{ return(in_values(column, literals)) }}
+{% endmacro %}
+
+{#- The most keys listed as constants (merge_touched_keys, int_dashboard__invoices): a
+    run that touches more reads and merges by a join instead, unrestricted, so that a
+    long backlog does not exceed BigQuery's query length. -#}
+{% macro touched_keys_limit() %}
+    {{ return(var('oaken_touched_keys_limit', 10000) | int) }}
+{% endmacro %}
+
 {#- int_receivables__lines on BigQuery: what its changed journal lines (past `cursor`, a
     TIMESTAMP literal) need besides the entries stamped with them (the accounting worker
     writes an entry and its lines in one transaction, with one `updated_at`): the days
