@@ -62,14 +62,16 @@
 {% macro read_cursors(table, relation, columns) %}
     {% set found = run_query("select cursor_column, newest from " ~ table
                              ~ " where model_relation = '" ~ cursor_key(relation) ~ "'") %}
-    {% set stored = {} %}
+    {% set found_by_column = {} %}
     {% for row in found.rows %}
-        {% do stored.update({row[0]: row[1]}) %}
+        {% do found_by_column.update({row[0]: row[1]}) %}
     {% endfor %}
+    {% set stored = {} %}
     {% for column in columns %}
-        {% if column not in stored %}
+        {% if column not in found_by_column %}
             {{ return(none) }}
         {% endif %}
+        {% do stored.update({column: found_by_column[column]}) %}
     {% endfor %}
     {{ return(stored) }}
 {% endmacro %}
@@ -145,7 +147,8 @@
 {#- post-hook of a mart rebuilt from the line mart `source` (a model name) by the months
     of the lines changed past its own cursors: its cursors are the ones `source` holds
     (stored) when it is built, as every line `source` held then is in it. With no stored
-    cursors of `source`, its own are deleted (the next run reads `source` whole). -#}
+    `columns` of `source`, its own `columns` are deleted (the next run reads `source`
+    whole, or compares counties with the mart, for the store cursor). -#}
 {% macro copy_cursors(source, columns) %}
     {% if not execute or target.type != 'bigquery' %}
         {{ return('') }}
@@ -156,7 +159,8 @@
     {% set stored = read_cursors(table, model_relation(source), columns) %}
     {% if stored is none %}
         {% do run_query("delete from " ~ table ~ " where model_relation = '"
-                        ~ cursor_key(this) ~ "'") %}
+                        ~ cursor_key(this) ~ "' and cursor_column in ('"
+                        ~ columns | join("', '") ~ "')") %}
     {% else %}
         {% do write_cursors(table, this, stored) %}
     {% endif %}
@@ -318,23 +322,97 @@
     {{ return(modules.datetime.date(value.year, value.month, value.day)) }}
 {% endmacro %}
 
-{#- BigQuery, for a mart built from fct_sales: the keys of `dimensions` (a list of
-    [key, dimension relation, columns]) whose names no longer match what `relation`
-    holds (keys_renamed_since), as constant lists by key column, read up front so the
-    model's own query reads fct_sales only in the months of the changed lines when
-    nothing was renamed. This lookup reads the name columns of `relation` whole. -#}
+{#- BigQuery, for a mart built from fct_sales (`relation`): the keys of `dimensions` (a
+    list of [key, dimension relation, name columns, cursor column]) that may have been
+    renamed since the mart was last built, as constant lists by key column, read up front
+    so the model's own query reads fct_sales only in the months of the changed lines when
+    nothing was renamed. Read from the small dimension tables alone: the keys whose
+    dimension row was written (`updated_at`) after the newest `updated_at` of that
+    dimension the mart was built with (its cursor column in oaken_model_cursors, recorded
+    by record_dimension_cursors), less the cursor lag. The workers stamp `updated_at` on
+    every write of a dimension row (an upsert sets every column), so a rename always
+    moves it; a write that changes no name (a new price) only makes the mart rewrite the
+    lines of that key, unchanged. Without stored cursors (a mart built before they
+    existed) the names the mart holds are compared with the dimensions
+    (keys_renamed_since), which reads those columns of the mart whole, once. -#}
 {% macro renamed_keys(relation, dimensions) %}
+    {% set cursor_columns = [] %}
+    {% for key, dimension, columns, cursor_column in dimensions %}
+        {% do cursor_columns.append(cursor_column) %}
+    {% endfor %}
+    {% set stored = stored_cursors(relation, cursor_columns) %}
+    {% set literals = cursor_literals(stored) if stored is not none else none %}
     {% set parts = [] %}
-    {% for key, dimension, columns in dimensions %}
+    {% for key, dimension, columns, cursor_column in dimensions %}
+        {% if literals is none %}
+            {% set keys_sql = keys_renamed_since(relation, dimension, key, columns) %}
+        {% else %}
+            {% set keys_sql = "select " ~ key ~ " from " ~ dimension
+                              ~ " where updated_at > " ~ literals[cursor_column] %}
+        {% endif %}
         {% do parts.append("select '" ~ key ~ "' as key_column, " ~ key ~ " as key_value from ("
-                           ~ keys_renamed_since(relation, dimension, key, columns) ~ ")") %}
+                           ~ keys_sql ~ ")") %}
     {% endfor %}
     {% set found = run_query(parts | join(' union all ')) %}
     {% set keys = {} %}
     {% for row in found.rows %}
-        {% do keys.setdefault(row[0], []).append(row[1] | int) %}
+        {% if row[1] is not none %}
+            {% do keys.setdefault(row[0], []).append(row[1] | int) %}
+        {% endif %}
     {% endfor %}
     {{ return(keys) }}
+{% endmacro %}
+
+{#- BigQuery, for a mart of `county` by store (`relation`): the stores whose county may
+    have changed since the mart was last built, read from dim_store (`dim_store`, a
+    relation) alone as in renamed_keys, by the cursor `store_updated_at`; without it, the
+    stores whose county in the mart is not the one in dim_store (reads the mart's store
+    and county columns whole, once). -#}
+{% macro recounted_stores(relation, dim_store) %}
+    {% set stored = stored_cursors(relation, ['store_updated_at']) %}
+    {% if stored is none %}
+        {% set query = "select built_counties.store_id from (select distinct store_id, county"
+            ~ " from " ~ relation ~ ") as built_counties left join " ~ dim_store ~ " as dim_store"
+            ~ " on built_counties.store_id = dim_store.store_id"
+            ~ " where coalesce(dim_store.county, 'Unknown') <> built_counties.county" %}
+    {% else %}
+        {% set query = "select store_id from " ~ dim_store ~ " where updated_at > "
+                       ~ cursor_literals(stored).store_updated_at %}
+    {% endif %}
+    {% set stores = [] %}
+    {% for row in run_query(query).rows %}
+        {% if row[0] is not none %}
+            {% do stores.append(row[0] | int) %}
+        {% endif %}
+    {% endfor %}
+    {{ return(stores) }}
+{% endmacro %}
+
+{#- post-hook of the marts that denormalise names from the dimensions: `dimensions`
+    (cursor column -> dimension model name) stored as the newest `updated_at` of each
+    dimension table. The dimension tables are built once per run, before the marts
+    (they are the mart's parents), so this is the newest row of what the model's query
+    joined, not a later one; a row written to the database after is in a later run's
+    tables and past this cursor. A build that fails before its post-hooks leaves the old
+    values: the next run looks at more keys, never fewer. -#}
+{% macro record_dimension_cursors(dimensions) %}
+    {% if not execute or target.type != 'bigquery' %}
+        {{ return('') }}
+    {% endif %}
+    {% set table = ensure_cursors_table() %}
+    {% set columns = dimensions.keys() | sort %}
+    {% set maxima = [] %}
+    {% for column in columns %}
+        {% do maxima.append("(select max(updated_at) from " ~ model_relation(dimensions[column])
+                            ~ ") as " ~ column) %}
+    {% endfor %}
+    {% set found = run_query("select " ~ maxima | join(', ')) %}
+    {% set newest = {} %}
+    {% for column in columns %}
+        {% do newest.update({column: found.columns[loop.index0].values()[0]}) %}
+    {% endfor %}
+    {% do write_cursors(table, this, newest) %}
+    {{ return('') }}
 {% endmacro %}
 
 {#- `column in (values)` or false -#}
