@@ -12,9 +12,7 @@
         cluster_by=(['store_id', 'item_id'] if target.type == 'bigquery' else none),
         pre_hook="{{ forget_cursors() }}",
         post_hook=["{{ record_cursors(['sale_updated_at', 'shipment_updated_at']) }}",
-                   "{{ record_dimension_cursors({'store_updated_at': 'dim_store',"
-                   " 'item_updated_at': 'dim_product', 'category_updated_at': 'dim_category',"
-                   " 'vendor_updated_at': 'dim_vendor'}) }}"],
+                   "{{ record_dimension_cursors(line_mart_dimensions('detail')) }}"],
     )
 }}
 
@@ -57,16 +55,12 @@ dim_vendor as (
 
 {#- BigQuery: fct_sales read only in the months of the lines changed past the cursors
     (constants: BigQuery prunes its month partitions), unless a name changed: then
-    every group of the renamed keys, in any month. The renamed keys are read from the
-    dimension tables alone, by their `updated_at` past the cursors this mart keeps for
-    them (renamed_keys, macros/model_cursors.sql). -#}
+    every group of the renamed keys, in any month. The renamed keys are read from small
+    tables alone, the dimension rows written past the cursors this mart keeps for them
+    whose names differ from the ones it was built with (renamed_keys,
+    macros/model_cursors.sql). -#}
 {% set months = changed_line_months(cursors) %}
-{% set renamed = renamed_keys(this, [
-    ['store_id', ref('dim_store'), ['store_name', 'city', 'county_number', 'county'],
-     'store_updated_at'],
-    ['item_id', ref('dim_product'), ['item_description'], 'item_updated_at'],
-    ['category_id', ref('dim_category'), ['category_name'], 'category_updated_at'],
-    ['vendor_id', ref('dim_vendor'), ['vendor_name'], 'vendor_updated_at']]) %}
+{% set renamed = renamed_keys(this, line_mart_dimensions('detail')) %}
 
 changed_groups as (
     select fct_sales.sale_date, fct_sales.store_id, fct_sales.item_id

@@ -12,7 +12,7 @@
         cluster_by=(['store_id', 'category_id', 'item_id'] if target.type == 'bigquery' else none),
         pre_hook="{{ forget_cursors() }}",
         post_hook=["{{ record_cursors(['sale_updated_at', 'shipment_updated_at']) }}",
-                   "{{ record_dimension_cursors({'store_updated_at': 'dim_store'}) }}"],
+                   "{{ record_dimension_cursors(line_mart_dimensions('county')) }}"],
     )
 }}
 
@@ -42,10 +42,10 @@ dim_store as (
 
 {#- BigQuery: fct_sales read only in the months of the lines changed past the cursors
     (constants: BigQuery prunes its month partitions), plus every line of a store whose
-    county may have changed: its dim_store row was written since this mart was built
-    (looked up first in dim_store alone, by the cursor store_updated_at; rare) -#}
+    county changed since this mart was built (looked up first in dim_store and the
+    counties this mart was built with, small tables: renamed_keys; rare) -#}
 {% set months = changed_line_months(cursors) %}
-{% set recounted = recounted_stores(this, ref('dim_store')) %}
+{% set recounted = renamed_keys(this, line_mart_dimensions('county')).get('store_id', []) %}
 
 fct_sales as (
     select fct_sales.*

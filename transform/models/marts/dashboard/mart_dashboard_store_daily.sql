@@ -11,7 +11,7 @@
         ),
         pre_hook="{{ forget_cursors() }}",
         post_hook=["{{ copy_cursors('mart_dashboard_sales', ['sale_updated_at', 'shipment_updated_at']) }}",
-                   "{{ copy_cursors('mart_dashboard_sales', ['store_updated_at']) }}"],
+                   "{{ copy_dimension_cursors('mart_dashboard_sales', line_mart_dimensions('county')) }}"],
     )
 }}
 
@@ -24,9 +24,9 @@
 -- BigQuery: incremental. A run recomputes whole the months of the lines changed past
 -- the cursors of mart_dashboard_sales when this mart was last built (copy_cursors,
 -- macros/model_cursors.sql; a line keeps its month), read by constants (pruned), plus
--- every day of a store whose county may have changed (its dim_store row written past
--- the store cursor copied from mart_dashboard_sales as well: recounted_stores, read from
--- dim_store alone; rare), and merges only those months.
+-- every day of a store whose county changed (read from dim_store and the counties this
+-- mart was built with, copied from mart_dashboard_sales with its cursors:
+-- renamed_keys, copy_dimension_cursors; rare), and merges only those months.
 
 with
 
@@ -37,7 +37,7 @@ with
 dashboard_sales as (
     select * from {{ ref('mart_dashboard_sales') }}
     {%- if stored is not none %}
-    {%- set recounted = recounted_stores(this, model_relation('dim_store')) %}
+    {%- set recounted = renamed_keys(this, line_mart_dimensions('county')).get('store_id', []) %}
     where {{ in_months('sale_date', changed_line_months(cursor_literals(stored))) }}
     {%- if recounted %}
         or {{ in_values('store_id', recounted) }}
