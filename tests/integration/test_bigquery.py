@@ -610,7 +610,7 @@ def test_live_micro_batch_on_bigquery_emulator_is_exact_and_merges_touched_parti
         return ", ".join(f"date '{month.isoformat()}'" for month in sorted(months))
 
     def months_of(mart: str, where: str) -> set:
-        return {date.fromisoformat(r[0]) for r in built.bq_rows(
+        return {date.fromisoformat(r[0][:10]) for r in built.bq_rows(
             f"select distinct cast(date_trunc(sale_date, month) as string) from {mart} "
             f"where {where}")}
 
