@@ -499,10 +499,12 @@ def test_raw_tables_on_bigquery_are_partitioned_by_day_of_updated_at(
 def test_live_micro_batch_on_bigquery_emulator_is_exact_and_merges_touched_partitions(
     builds: Callable[[str], Build],
 ) -> None:
-    """New sales, in an old month and recent ones, then one micro-batch (what
+    """New sales, in an old month and recent ones, and a sale that renames a store (name
+    and county), its item, category and vendor, then one micro-batch (what
     `oaken analytics --live` runs every interval): the marts equal the database to the
-    cent, each incremental MERGE names exactly the months of the new lines, and the
-    run's bytes billed are recorded in the live state."""
+    cent and hold the new names on every line of the renamed keys, each incremental
+    MERGE names exactly the months of the new lines (and of the renamed keys' lines in
+    the line marts), and the run's bytes billed are recorded in the live state."""
     import json
 
     from oaken.analytics.live import LiveState, bytes_billed, run_once, summary
