@@ -5,8 +5,9 @@ BigQuery prunes partitions only on constant expressions over the partitioning co
 a subquery prunes nothing. The cost-guard test of live mode parses every query job a
 micro-batch sent to the emulator with sqlglot and asks, for each reference to a large
 table (or a view over one), whether the WHERE of the select that reads it (or the ON of
-its join, or of a MERGE into it) restricts its partition column by constants. This
-checks the SQL sent, not the bytes billed: the emulator neither prunes nor bills.
+its join, or of a MERGE into it, or the WHERE of a DELETE from it) restricts its
+partition column by constants. This checks the SQL sent, not the bytes billed: the
+emulator neither prunes nor bills.
 """
 
 from __future__ import annotations
@@ -90,6 +91,11 @@ def unrestricted_reads(sql: str, large: list[Large]) -> list[str]:
             if isinstance(parent, exp.Merge) and parent.this is table:
                 if not restricts(parent.args.get("on"), table_.column, names):
                     found.append(f"{table_.dataset}.{table_.name} (merge target)")
+                continue
+            if isinstance(parent, exp.Delete) and parent.this is table:
+                where = parent.args.get("where")
+                if not restricts(where and where.this, table_.column, names):
+                    found.append(f"{table_.dataset}.{table_.name} (delete target)")
                 continue
             if isinstance(parent, (exp.Create, exp.Insert, exp.Schema)):
                 continue  # written, not read

@@ -145,3 +145,14 @@ def test_dbt_profile_carries_the_cost_guard_location_and_endpoint(
     assert emulated["method"] == "oauth-secrets"
     assert emulated["token"] == bigquery.PLACEHOLDER_TOKEN
     assert emulated["maximum_bytes_billed"] == 0  # dbt-bigquery: 0 sets no limit
+
+
+def test_a_bigquery_micro_batch_leaves_the_every_key_tests_to_the_whole_job(tmp_path) -> None:
+    """The key tests tagged whole_table_on_bigquery scan whole tables on BigQuery: its
+    micro-batch excludes them; DuckDB's runs them (docs/bigquery.md)."""
+    from oaken.orchestration.build import LIVE_DBT_EXCLUDE, live_dbt_exclude
+
+    on_bigquery = live_dbt_exclude(Settings(home=tmp_path, warehouse="bigquery://p/d"))
+    on_duckdb = live_dbt_exclude(Settings(home=tmp_path, warehouse=""))
+    assert on_bigquery == [*LIVE_DBT_EXCLUDE, "tag:whole_table_on_bigquery"]
+    assert on_duckdb == LIVE_DBT_EXCLUDE

@@ -139,14 +139,15 @@ def lag_seconds(data_through: str | None, now: datetime | None = None) -> float 
 
 def micro_batch(settings: Settings) -> dict[str, float]:
     """Extract/load, then ``dbt build --select tag:live --exclude test_type:singular
-    tag:whole_table`` (in this process, the project parsed once:
+    tag:whole_table`` (on BigQuery also ``tag:whole_table_on_bigquery``: the key tests
+    that scan every key there) (in this process, the project parsed once:
     :mod:`oaken.analytics.live_dbt`), then the readers' copy.
 
     Returns the seconds of each step. A failed dbt node fails the micro-batch
     (:class:`~oaken.errors.TransformError` naming the nodes)."""
     from oaken.analytics import live_dbt
     from oaken.el.pipeline import run_el
-    from oaken.orchestration.build import LIVE_DBT_EXCLUDE, LIVE_DBT_SELECT
+    from oaken.orchestration.build import LIVE_DBT_SELECT, live_dbt_exclude
     from oaken.orchestration.resources import dbt_home
     from oaken.warehouse.config import warehouse_config
     from oaken.warehouse.publish import publish
@@ -156,7 +157,7 @@ def micro_batch(settings: Settings) -> dict[str, float]:
     run_el(settings)
     timings["extract_load"] = round(time.perf_counter() - begun, 2)
     begun = time.perf_counter()
-    live_dbt.build(settings, select=LIVE_DBT_SELECT, exclude=LIVE_DBT_EXCLUDE,
+    live_dbt.build(settings, select=LIVE_DBT_SELECT, exclude=live_dbt_exclude(settings),
                    target_path=dbt_home(settings) / "target" / "live")
     timings["dbt_build"] = round(time.perf_counter() - begun, 2)
     begun = time.perf_counter()

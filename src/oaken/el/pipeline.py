@@ -34,6 +34,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import dlt
@@ -207,7 +208,7 @@ def make_source(
 
 def source_for_run(
     settings: Settings, snapshot: Snapshot, *, full_refresh: bool = False,
-    table_names: Iterable[str] = TABLE_NAMES,
+    table_names: Iterable[str] = TABLE_NAMES, pipeline: dlt.Pipeline | None = None,
 ):
     """A fresh source for one run: tables the warehouse does not hold yet are appended.
 
@@ -216,7 +217,8 @@ def source_for_run(
     delete and insert) only costs time: plain append makes the whole extract/load
     faster (BENCHMARKS.md). Tables that exist keep merging. The answer comes from
     the warehouse itself, not from dlt's local state, so a lost working directory can
-    never append over loaded rows.
+    never append over loaded rows. On BigQuery the merges into the large raw tables
+    delete only in recent partitions (:func:`scope_merges`, from ``pipeline``'s cursors).
     """
     from oaken.warehouse.adapter import Warehouse
 
@@ -229,6 +231,8 @@ def source_for_run(
             resource.apply_hints(write_disposition="append")
     if warehouse.config.kind == "bigquery":
         partition_by_day(source)
+        if pipeline is not None:
+            scope_merges(source, pipeline, settings.analytics_cursor_lag_seconds)
     return source
 
 
@@ -241,6 +245,50 @@ def partition_by_day(source) -> None:
     for name in PARTITIONED:
         if name in source.resources:
             bigquery_adapter(source.resources[name], partition=CURSOR)
+
+
+def scope_merges(source, pipeline: dlt.Pipeline, lag_seconds: float) -> None:
+    """BigQuery: the merge into each :data:`PARTITIONED` raw table deletes the old copies
+    of the loaded keys only in the day partitions from the cursor's start on.
+
+    dlt's merge (``delete-insert``) first deletes the rows whose key was loaded again:
+    ``DELETE … WHERE EXISTS (SELECT 1 FROM staging WHERE key = …)``, a scan of the key
+    column of the whole raw table (BigQuery prunes only on constants). These four tables
+    are insert-only in the source of truth (workers insert sales, shipments, entries and
+    lines and never update them), so a key is loaded again only when the cursor's lag
+    re-reads its row, with the same ``updated_at``, at or after the start of this run's
+    range (the newest ``updated_at`` loaded, less the lag). dlt's ``destination_scope``
+    replaces the key lookup with that key lookup *and* ``updated_at`` from the start of
+    that day, a constant: the delete reads only those partitions. Without a cursor in
+    the pipeline's state (first load, lost working directory) the merge stays dlt's."""
+    for name in PARTITIONED:
+        resource = source.resources.get(name)
+        if resource is None or resource.write_disposition != "merge":
+            continue
+        start = cursor_start(pipeline, name)
+        if start is None:
+            continue
+        day = (start - timedelta(seconds=lag_seconds)).date()
+        keys = primary_key(next(table for table in TABLES if table.name == name))
+        if len(keys) == 1:
+            present = f"{keys[0]} IN (SELECT {keys[0]} FROM {{staging_table}})"
+        else:  # BigQuery: the table's own name is the implicit alias of its columns
+            match = " AND ".join(f"staged.{key} = {name}.{key}" for key in keys)
+            present = f"EXISTS (SELECT 1 FROM {{staging_table}} AS staged WHERE {match})"
+        resource.apply_hints(write_disposition={
+            "disposition": "merge", "strategy": "delete-insert",
+            "destination_scope": f"{CURSOR} >= TIMESTAMP '{day.isoformat()} 00:00:00 UTC'"
+                                 f" AND {present}"})
+
+
+def cursor_start(pipeline: dlt.Pipeline, name: str) -> datetime | None:
+    """The newest ``updated_at`` of table ``name`` loaded so far (dlt's cursor), or None."""
+    try:
+        state = pipeline.state["sources"][SOURCE_NAME]["resources"][name]
+        value = state["incremental"][CURSOR]["last_value"]
+    except KeyError:
+        return None
+    return value if isinstance(value, datetime) else None
 
 
 @dataclass
@@ -267,7 +315,8 @@ def run_el(settings: Settings, *, full_refresh: bool = False) -> LoadReport:
     """Plain dlt run (no Dagster): used by the benchmark's step timing and by tests."""
     pipeline = make_pipeline(settings)
     with Snapshot(settings.database_url) as snapshot:
-        source = source_for_run(settings, snapshot, full_refresh=full_refresh)
+        source = source_for_run(settings, snapshot, full_refresh=full_refresh,
+                                pipeline=pipeline)
         if full_refresh:
             pipeline.run(source, refresh="drop_sources")
         else:

@@ -29,6 +29,18 @@ HEAVY_SENSOR = "analytics_full_every_heavy_interval"
 LIVE_DBT_SELECT = "tag:live"
 WHOLE_TABLE_TAG = "whole_table"
 LIVE_DBT_EXCLUDE = ["test_type:singular", f"tag:{WHOLE_TABLE_TAG}"]
+#: the key tests that look up every key (a changed key against all the keys of the
+#: model, a changed row's parent among all the parents): cheap on DuckDB, a scan of whole
+#: tables on BigQuery, where they run with the whole job instead (docs/bigquery.md)
+WHOLE_ON_BIGQUERY_TAG = "whole_table_on_bigquery"
+
+
+def live_dbt_exclude(settings: Settings) -> list[str]:
+    """What a micro-batch leaves to the whole job: ``LIVE_DBT_EXCLUDE``, and on BigQuery
+    the tests tagged ``whole_table_on_bigquery`` too."""
+    if settings.warehouse.startswith("bigquery://"):
+        return [*LIVE_DBT_EXCLUDE, f"tag:{WHOLE_ON_BIGQUERY_TAG}"]
+    return list(LIVE_DBT_EXCLUDE)
 
 
 def build_definitions(settings: Settings) -> dg.Definitions:
@@ -67,17 +79,20 @@ def build_definitions(settings: Settings) -> dg.Definitions:
 
 
 def _whole_job_tests(settings: Settings) -> set[str]:
-    """The names of the tests only the whole job runs (``LIVE_DBT_EXCLUDE``): the
+    """The names of the tests only the whole job runs (:func:`live_dbt_exclude`): the
     singular tests (dbt writes none for them in the selection syntax that dagster-dbt
-    maps to asset checks) and those tagged ``whole_table``, from the parsed manifest."""
+    maps to asset checks) and those tagged ``whole_table`` (on BigQuery also
+    ``whole_table_on_bigquery``), from the parsed manifest."""
     import json
 
     from oaken.orchestration.resources import dbt_home
 
+    tags = {part.removeprefix("tag:") for part in live_dbt_exclude(settings)
+            if part.startswith("tag:")}
     manifest = json.loads((dbt_home(settings) / "target" / "manifest.json").read_text())
     return {node["name"] for node in manifest["nodes"].values()
             if node["resource_type"] == "test"
-            and (not node.get("test_metadata") or WHOLE_TABLE_TAG in node.get("tags", []))}
+            and (not node.get("test_metadata") or tags & set(node.get("tags", [])))}
 
 
 def _live(

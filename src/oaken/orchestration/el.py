@@ -54,9 +54,11 @@ def build_el_definitions(settings: Settings) -> dg.Definitions:
 
         return build_airbyte_definitions(settings)
 
+    pipeline = make_pipeline(settings)
+
     @dlt_assets(
         dlt_source=make_source(settings),
-        dlt_pipeline=make_pipeline(settings),
+        dlt_pipeline=pipeline,
         name=EL_OP,
         dagster_dlt_translator=OakenDltTranslator(),
     )
@@ -65,7 +67,8 @@ def build_el_definitions(settings: Settings) -> dg.Definitions:
         # a fresh source per run: first loads append (see source_for_run)
         # every table as of one moment (oaken.el.snapshot)
         with Snapshot(settings.database_url) as snapshot:
-            source = source_for_run(settings, snapshot, full_refresh=config.full_refresh)
+            source = source_for_run(settings, snapshot, full_refresh=config.full_refresh,
+                                    pipeline=pipeline)
             yield from dlt.run(context=context, dlt_source=source, refresh=refresh)
 
     return dg.Definitions(assets=[raw_tables], resources={"dlt": DagsterDltResource()})
