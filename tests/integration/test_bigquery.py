@@ -555,10 +555,12 @@ def test_raw_tables_on_bigquery_are_partitioned_by_day_of_updated_at(
 def test_live_micro_batch_on_bigquery_emulator_is_exact_and_merges_touched_partitions(
     builds: Callable[[str], Build],
 ) -> None:
-    """New sales, in an old month and recent ones, then one micro-batch (what
+    """New sales, in an old month and recent ones, and a sale that renames a store (name
+    and county), its item, category and vendor, then one micro-batch (what
     `oaken analytics --live` runs every interval): the marts equal the database to the
-    cent, each incremental MERGE names exactly the months of the new lines, and the
-    run's bytes billed are recorded in the live state."""
+    cent and hold the new names on every line of the renamed keys, each incremental
+    MERGE names exactly the months of the new lines (and of the renamed keys' lines in
+    the line marts), and the run's bytes billed are recorded in the live state."""
     import json
 
     from oaken.analytics.live import LiveState, bytes_billed, run_once, summary
@@ -573,7 +575,28 @@ def test_live_micro_batch_on_bigquery_emulator_is_exact_and_merges_touched_parti
     # generator draws each invoice on one store and day), its held bounds to widen
     split_invoice = re.match(r"^(.+?)\d{5}$", min(before)).group(1)
     recent[0]["Invoice"] = split_invoice + "99999"
-    stream(built.streaming, late + recent, len(before) + LIVE_SALES)
+    # a store renamed into another county, and its item, category and vendor renamed,
+    # since the build: the line marts must rewrite the lines of those keys in every
+    # month, not only the months of the new lines
+    # (keys the cost-guard test's micro-batch does not sell: its sales, which carry the
+    # catalogue's names, would rename them back)
+    later = {(key, record[key]) for record in cost_guard_sales()
+             for key in ("StoreNumber", "ItemNumber", "Category", "VendorNumber")}
+    template = next(record for record in generated(SALES, seed=21) if not any(
+        (key, record[key]) in later
+        for key in ("StoreNumber", "ItemNumber", "Category", "VendorNumber")))
+    renamed = {**template, "Invoice": "RENAME-L1", "Date": "2026-11-21",
+               "StoreName": "Oaken Renamed Store", "County": "OAKEN TEST COUNTY",
+               "ItemDescription": "OAKEN RENAMED ITEM", "CategoryName": "OAKEN RENAMED CATEGORY",
+               "VendorName": "OAKEN RENAMED VENDOR"}
+    store, item = int(template["StoreNumber"]), int(template["ItemNumber"])
+    category, vendor = int(template["Category"]), int(template["VendorNumber"])
+    detail, dashboard = built.table("mart_sales_daily_detail"), built.table("mart_dashboard_sales")
+    [(old_months,)] = built.bq_rows(
+        f"select count(distinct date_trunc(sale_date, month)) from {detail} "
+        f"where store_id = {store} and sale_date < date '2025-03-01'")
+    assert old_months >= 1  # lines the micro-batch's months do not hold
+    stream(built.streaming, late + recent + [renamed], len(before) + LIVE_SALES + 1)
 
     # the cursors the micro-batch must filter raw with (the cursor lag is 0 here)
     [cursors] = built.bq_rows(f"select max(sale_updated_at), max(shipment_updated_at) "
@@ -589,7 +612,7 @@ def test_live_micro_batch_on_bigquery_emulator_is_exact_and_merges_touched_parti
 
     rows = database_rows(built.url)
     new = [row for row in rows if row.invoice_line_id not in before]
-    assert len(new) == LIVE_SALES
+    assert len(new) == LIVE_SALES + 1
     check = reconcile(built.bq)
     assert check["matches"], check["differences"]
     assert check["warehouse"]["sales"] == len(rows)
@@ -639,13 +662,62 @@ def test_live_micro_batch_on_bigquery_emulator_is_exact_and_merges_touched_parti
     for model, (built_rows, whole) in receivables_recomputed(built).items():
         incremental = exact_rows(built, built_rows)
         assert incremental and incremental == exact_rows(built, whole), model
+    # the renamed keys: every line of them, in every month, holds the new names
+    assert built.bq_rows(
+        f"select distinct store_name, county from {detail} where store_id = {store}") == [
+        ("Oaken Renamed Store", "OAKEN TEST COUNTY")]
+    for key, value, column, name in (
+            ("item_id", item, "item_description", "OAKEN RENAMED ITEM"),
+            ("category_id", category, "category_name", "OAKEN RENAMED CATEGORY"),
+            ("vendor_id", vendor, "vendor_name", "OAKEN RENAMED VENDOR")):
+        assert built.bq_rows(f"select distinct {column} from {detail} "
+                             f"where {key} = {value}") == [(name,)], key
+    for mart in (dashboard, built.table("mart_dashboard_store_daily")):
+        assert built.bq_rows(f"select distinct county from {mart} "
+                             f"where store_id = {store}") == [("OAKEN TEST COUNTY",)], mart
+    # ... and every line of every key holds the names of the dimensions now
+    dims = {name: built.table(name) for name in ("dim_store", "dim_product", "dim_category",
+                                                 "dim_vendor")}
+    [(stale_detail,)] = built.bq_rows(
+        f"select count(*) from {detail} as d "
+        f"left join {dims['dim_store']} as s on d.store_id = s.store_id "
+        f"left join {dims['dim_product']} as p on d.item_id = p.item_id "
+        f"left join {dims['dim_category']} as c on d.category_id = c.category_id "
+        f"left join {dims['dim_vendor']} as v on d.vendor_id = v.vendor_id "
+        "where d.store_name is distinct from s.store_name or d.city is distinct from s.city "
+        "or d.county is distinct from s.county "
+        "or d.county_number is distinct from s.county_number "
+        "or d.item_description is distinct from p.item_description "
+        "or d.category_name is distinct from c.category_name "
+        "or d.vendor_name is distinct from v.vendor_name")
+    [(stale_lines,)] = built.bq_rows(
+        f"select count(*) from {dashboard} as d left join {dims['dim_store']} as s "
+        "on d.store_id = s.store_id where d.county <> coalesce(s.county, 'Unknown')")
+    assert (stale_detail, stale_lines) == (0, 0)
 
-    # the cost guard: each MERGE reads only the partitions of the rows it merges
-    months = ", ".join(f"date '{month.isoformat()}'" for month in sorted(
-        {row.sale_date.replace(day=1) for row in new}))
+    # the cost guard: each MERGE reads only the partitions of the rows it merges: the
+    # months of the new lines, and in the line marts those of every line of the renamed
+    # keys (rewritten in any month)
+    def month_list(months: set) -> str:
+        return ", ".join(f"date '{month.isoformat()}'" for month in sorted(months))
+
+    def months_of(mart: str, where: str) -> set:
+        return {date.fromisoformat(r[0][:10]) for r in built.bq_rows(
+            f"select distinct cast(date_trunc(sale_date, month) as string) from {mart} "
+            f"where {where}")}
+
+    new_months = {row.sale_date.replace(day=1) for row in new}
+    months = month_list(new_months)
     assert months.count("date") >= 2 and "date '2025-03-01'" in months
-    for model in ("fct_sales", "mart_sales_daily_detail", "mart_dashboard_sales"):
-        assert merged_partitions(built.bq.home, model) == months, model
+    assert merged_partitions(built.bq.home, "fct_sales") == months
+    renamed_detail = months_of(detail, f"store_id = {store} or item_id = {item} "
+                                       f"or category_id = {category} or vendor_id = {vendor}")
+    renamed_lines = months_of(dashboard, f"store_id = {store}")
+    assert renamed_lines - new_months and renamed_detail >= renamed_lines
+    assert merged_partitions(built.bq.home, "mart_sales_daily_detail") == month_list(
+        new_months | renamed_detail)
+    assert merged_partitions(built.bq.home, "mart_dashboard_sales") == month_list(
+        new_months | renamed_lines)
     # the receivables merge the months of the entry dates of the journal lines changed
     # in the batch (the sale entries of the late sales among them)
     since = receivables_cursor.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
@@ -727,7 +799,8 @@ LARGE_TABLES = [
     # not partitioned: clustered by invoice_id, which BigQuery prunes blocks on likewise
     Large(f"{DATASET}_intermediate", "int_dashboard__invoices", "invoice_id"),
     *(Large(DATASET, name, "sale_date")
-      for name in ("fct_sales", "mart_sales_daily_detail", "mart_dashboard_sales")),
+      for name in ("fct_sales", "mart_sales_daily_detail", "mart_dashboard_sales",
+                   "mart_dashboard_store_daily")),
     # a row per receivable journal line (two per sale: billed, collected)
     Large(f"{DATASET}_intermediate", "int_receivables__lines", "entry_date"),
     # a row per store and day with postings: grows with the days the stores buy, not
@@ -741,16 +814,21 @@ LARGE_TABLES = [
 #: still whole. Every other read of a large table in a micro-batch must be restricted
 #: by constants (docs/bigquery.md, "What a micro-batch still reads whole").
 STILL_WHOLE = {
-    ("model.oaken.mart_sales_daily_detail", "oaken.mart_sales_daily_detail"):
-        "renamed store/item/category/vendor lookup: the names the mart holds",
-    ("model.oaken.mart_dashboard_sales", "oaken.mart_dashboard_sales"):
-        "stores whose county changed: the counties the mart holds",
     ("model.oaken.mart_receivables", "oaken_intermediate.int_receivables__store_days"):
         "a row per store and day, aged against the newest entry date (every bucket can "
         "move when it does): small, read whole",
     ("model.oaken.mart_dashboard_meta", "oaken_intermediate.int_dashboard__invoices"):
         "count(*) (no column read) and countif(is_split): one BOOL column, a row per invoice",
+    ("model.oaken.mart_dashboard_meta", "oaken.mart_dashboard_store_daily"):
+        "the totals of the meta row: a row per store and day, small, read whole",
 }
+
+
+def cost_guard_sales() -> list[dict]:
+    """The sales of the cost guard's micro-batch: an old month and recent days."""
+    return (generated(5, seed=31, start=date(2025, 6, 2), end=date(2025, 6, 9), prefix="P")
+            + generated(5, seed=32, start=date(2026, 11, 20), end=date(2026, 12, 5),
+                        prefix="Q"))
 
 
 def still_whole(node: str, table: str) -> bool:
@@ -773,9 +851,7 @@ def test_live_micro_batch_sql_on_bigquery_restricts_every_large_table_by_constan
 
     built = builds("sqlite")
     before = len(database_rows(built.url))
-    new = (generated(5, seed=31, start=date(2025, 6, 2), end=date(2025, 6, 9), prefix="P")
-           + generated(5, seed=32, start=date(2026, 11, 20), end=date(2026, 12, 5),
-                       prefix="Q"))
+    new = cost_guard_sales()
     stream(built.streaming, new, before + len(new))
 
     client = bigquery.client(warehouse_config(built.bq))
@@ -858,6 +934,19 @@ def test_live_micro_batch_sql_on_bigquery_restricts_every_large_table_by_constan
     assert stored[(f"{intermediate}.int_receivables__lines", "updated_at")] == newest
     # the store-day table holds every line int_receivables__lines held when it was built
     assert stored[(f"{intermediate}.int_receivables__store_days", "updated_at")] == newest
+    # ... and the newest `updated_at` of each dimension the line marts were built with
+    # (the renamed-key lookups read the dimensions past these, not the marts)
+    dimension_cursors = {
+        "mart_sales_daily_detail": {"store_updated_at": "dim_store",
+                                    "item_updated_at": "dim_product",
+                                    "category_updated_at": "dim_category",
+                                    "vendor_updated_at": "dim_vendor"},
+        "mart_dashboard_sales": {"store_updated_at": "dim_store"},
+        "mart_dashboard_store_daily": {"store_updated_at": "dim_store"}}
+    for model, dimensions in dimension_cursors.items():
+        for column, dimension in dimensions.items():
+            [(newest,)] = built.bq_rows(f"select max(updated_at) from {built.table(dimension)}")
+            assert stored[(f"{DATASET}.{model}", column)] == newest, (model, column)
 
 
 # --- retention against the BigQuery warehouse -------------------------------------------

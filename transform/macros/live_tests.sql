@@ -3,10 +3,11 @@
     tests of the models over the large tables read only the rows changed since the last
     complete, passing build (the watermark, macros/build_watermark.sql), by constant
     predicates BigQuery prunes on: raw's day partitions of `updated_at` through the
-    staging views, the month partitions of `sale_date` of fct_sales and the line marts
-    (the months of the lines changed since, from raw: `changed_line_months`), those of
-    `entry_date` of int_receivables__lines and int_receivables__store_days (the months
-    of the entries of the journal lines changed since: `changed_receivable_months`). Every
+    staging views, the month partitions of `sale_date` of fct_sales, the line marts and
+    the store-day mart (the months of the lines changed since, from raw:
+    `changed_line_months`), those of `entry_date` of int_receivables__lines and
+    int_receivables__store_days (the months of the entries of the journal lines changed
+    since: `changed_receivable_months`). Every
     other row passed the same tests in that build, and the whole job, on its slower
     cadence, tests every row again. DuckDB, the whole job, a first build and
     --full-refresh test every row. -#}
@@ -45,7 +46,8 @@
         {% set since = built_through(staged[identifier]) %}
         {{ return(none if since is none else 'updated_at > ' ~ since) }}
     {% endif %}
-    {% if identifier in ('fct_sales', 'mart_sales_daily_detail', 'mart_dashboard_sales') %}
+    {% if identifier in ('fct_sales', 'mart_sales_daily_detail', 'mart_dashboard_sales',
+                         'mart_dashboard_store_daily') %}
         {% set sales_since = built_through('sales') %}
         {% set shipments_since = built_through('shipments') %}
         {% if sales_since is none or shipments_since is none %}
@@ -53,6 +55,10 @@
         {% endif %}
         {% set months = changed_line_months({'sale_updated_at': sales_since,
                                              'shipment_updated_at': shipments_since}) %}
+        {#- the store-day mart (no line cursors): its rows in those months -#}
+        {% if identifier == 'mart_dashboard_store_daily' %}
+            {{ return(in_months('sale_date', months)) }}
+        {% endif %}
         {{ return(in_months('sale_date', months) ~ ' and (sale_updated_at > ' ~ sales_since
                   ~ ' or shipment_updated_at > ' ~ shipments_since ~ ')') }}
     {% endif %}

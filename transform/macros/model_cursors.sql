@@ -64,14 +64,16 @@
 {% macro read_cursors(table, relation, columns) %}
     {% set found = run_query("select cursor_column, newest from " ~ table
                              ~ " where model_relation = '" ~ cursor_key(relation) ~ "'") %}
-    {% set stored = {} %}
+    {% set found_by_column = {} %}
     {% for row in found.rows %}
-        {% do stored.update({row[0]: row[1]}) %}
+        {% do found_by_column.update({row[0]: row[1]}) %}
     {% endfor %}
+    {% set stored = {} %}
     {% for column in columns %}
-        {% if column not in stored %}
+        {% if column not in found_by_column %}
             {{ return(none) }}
         {% endif %}
+        {% do stored.update({column: found_by_column[column]}) %}
     {% endfor %}
     {{ return(stored) }}
 {% endmacro %}
@@ -153,7 +155,8 @@
 {#- post-hook of a mart rebuilt from the line mart `source` (a model name) by the months
     of the lines changed past its own cursors: its cursors are the ones `source` holds
     (stored) when it is built, as every line `source` held then is in it. With no stored
-    cursors of `source`, its own are deleted (the next run reads `source` whole). -#}
+    `columns` of `source`, its own `columns` are deleted (the next run reads `source`
+    whole, or compares counties with the mart, for the store cursor). -#}
 {% macro copy_cursors(source, columns) %}
     {% if not execute or target.type != 'bigquery' %}
         {{ return('') }}
@@ -164,7 +167,8 @@
     {% set stored = read_cursors(table, model_relation(source), columns) %}
     {% if stored is none %}
         {% do run_query("delete from " ~ table ~ " where model_relation = '"
-                        ~ cursor_key(this) ~ "'") %}
+                        ~ cursor_key(this) ~ "' and cursor_column in ('"
+                        ~ columns | join("', '") ~ "')") %}
     {% else %}
         {% do write_cursors(table, this, stored) %}
     {% endif %}
@@ -326,23 +330,186 @@
     {{ return(modules.datetime.date(value.year, value.month, value.day)) }}
 {% endmacro %}
 
-{#- BigQuery, for a mart built from fct_sales: the keys of `dimensions` (a list of
-    [key, dimension relation, columns]) whose names no longer match what `relation`
-    holds (keys_renamed_since), as constant lists by key column, read up front so the
-    model's own query reads fct_sales only in the months of the changed lines when
-    nothing was renamed. This lookup reads the name columns of `relation` whole. -#}
+{#- BigQuery: the names the marts built from fct_sales denormalise from the dimensions,
+    by mart ('detail': mart_sales_daily_detail; 'county': mart_dashboard_sales and
+    mart_dashboard_store_daily), as [key, dimension model, name columns (at most four),
+    cursor column]. -#}
+{% macro line_mart_dimensions(kind) %}
+    {% if kind == 'county' %}
+        {{ return([['store_id', 'dim_store', ['county'], 'store_updated_at']]) }}
+    {% endif %}
+    {{ return([
+        ['store_id', 'dim_store', ['store_name', 'city', 'county_number', 'county'],
+         'store_updated_at'],
+        ['item_id', 'dim_product', ['item_description'], 'item_updated_at'],
+        ['category_id', 'dim_category', ['category_name'], 'category_updated_at'],
+        ['vendor_id', 'dim_vendor', ['vendor_name'], 'vendor_updated_at']]) }}
+{% endmacro %}
+
+{#- oaken_model_names: the names each mart was built with, a row per mart, dimension key
+    column and key (name_1..name_4: its name columns as strings), so the renamed keys are
+    found without reading the mart. Kept by record_dimension_cursors / copy_dimension_
+    cursors, a few thousand rows a mart (stores, items, categories, vendors). -#}
+{% macro names_relation() %}
+    {{ return(api.Relation.create(database=target.database, schema=target.schema,
+                                  identifier='oaken_model_names')) }}
+{% endmacro %}
+
+{% macro ensure_names_table() %}
+    {% set table = names_relation() %}
+    {% if adapter.get_relation(database=table.database, schema=table.schema,
+                               identifier=table.identifier) is none %}
+        {% do run_query("create table if not exists " ~ table ~ " (model_relation "
+                        ~ dbt.type_string() ~ ", key_column " ~ dbt.type_string()
+                        ~ ", key_value " ~ dbt.type_bigint() ~ ", name_1 " ~ dbt.type_string()
+                        ~ ", name_2 " ~ dbt.type_string() ~ ", name_3 " ~ dbt.type_string()
+                        ~ ", name_4 " ~ dbt.type_string() ~ ")") %}
+    {% endif %}
+    {{ return(table) }}
+{% endmacro %}
+
+{#- BigQuery, for a mart built from fct_sales (`relation`): the keys of `dimensions`
+    (line_mart_dimensions) renamed since the mart was last built, as constant lists by key
+    column, read up front so the model's own query reads fct_sales only in the months of
+    the changed lines when nothing was renamed. Read from small tables alone, never the
+    mart: the dimension rows written (`updated_at`) after the newest `updated_at` of that
+    dimension the mart was built with (its cursor column in oaken_model_cursors), less
+    the cursor lag, whose names differ from the ones the mart was built with
+    (oaken_model_names). The workers stamp `updated_at` on every write of a dimension row
+    (an upsert sets every column), so a rename always moves it past the cursor; a write
+    that changes no name (a new price) is dropped by the comparison, and so is a key new
+    since the build (absent from oaken_model_names: the mart holds no line of it, as a
+    sale line reaches raw with its store and item rows, in one extract moment). Without
+    stored cursors (a first incremental run after they were introduced) the names the
+    mart holds are compared with the dimensions (keys_renamed_since), which reads those
+    columns of the mart whole, once. -#}
 {% macro renamed_keys(relation, dimensions) %}
+    {% set cursor_columns = [] %}
+    {% for key, dimension, columns, cursor_column in dimensions %}
+        {% do cursor_columns.append(cursor_column) %}
+    {% endfor %}
+    {% set stored = stored_cursors(relation, cursor_columns) %}
     {% set parts = [] %}
-    {% for key, dimension, columns in dimensions %}
+    {% for key, dimension, columns, cursor_column in dimensions %}
+        {% if stored is none %}
+            {% set keys_sql = keys_renamed_since(relation, model_relation(dimension), key,
+                                                 columns) %}
+        {% else %}
+            {% set differs = [] %}
+            {% for column in columns %}
+                {% do differs.append("cast(current_rows." ~ column ~ " as " ~ dbt.type_string()
+                                     ~ ") is distinct from built.name_" ~ loop.index) %}
+            {% endfor %}
+            {% set keys_sql = "select current_rows." ~ key ~ " from " ~ model_relation(dimension)
+                ~ " as current_rows inner join " ~ names_relation() ~ " as built"
+                ~ " on built.model_relation = '" ~ cursor_key(relation) ~ "'"
+                ~ " and built.key_column = '" ~ key ~ "'"
+                ~ " and built.key_value = current_rows." ~ key
+                ~ " where current_rows.updated_at > " ~ cursor_literals(stored)[cursor_column]
+                ~ " and (" ~ differs | join(' or ') ~ ")" %}
+        {% endif %}
         {% do parts.append("select '" ~ key ~ "' as key_column, " ~ key ~ " as key_value from ("
-                           ~ keys_renamed_since(relation, dimension, key, columns) ~ ")") %}
+                           ~ keys_sql ~ ")") %}
     {% endfor %}
     {% set found = run_query(parts | join(' union all ')) %}
     {% set keys = {} %}
     {% for row in found.rows %}
-        {% do keys.setdefault(row[0], []).append(row[1] | int) %}
+        {% if row[1] is not none %}
+            {% do keys.setdefault(row[0], []).append(row[1] | int) %}
+        {% endif %}
     {% endfor %}
     {{ return(keys) }}
+{% endmacro %}
+
+{#- post-hook of the marts that denormalise names from the dimensions (`dimensions`, as
+    line_mart_dimensions): the names of the dimension rows written past the mart's
+    cursors (every row the first time) into oaken_model_names, then the newest
+    `updated_at` of each dimension as its cursor. The dimension tables are built once
+    per run, before the marts (they are the mart's parents), so both are what the
+    model's query joined, not a later state; a row written to the database after is in a
+    later run's tables, past this cursor. A build that fails before its post-hooks
+    leaves the old cursors and names: the next run compares more keys, never fewer. -#}
+{% macro record_dimension_cursors(dimensions) %}
+    {% if not execute or target.type != 'bigquery' %}
+        {{ return('') }}
+    {% endif %}
+    {% set table = ensure_cursors_table() %}
+    {% set names = ensure_names_table() %}
+    {% set cursor_columns, maxima = [], [] %}
+    {% for key, dimension, columns, cursor_column in dimensions %}
+        {% do cursor_columns.append(cursor_column) %}
+        {% do maxima.append("(select max(updated_at) from " ~ model_relation(dimension)
+                            ~ ") as " ~ cursor_column) %}
+    {% endfor %}
+    {% set stored = read_cursors(table, this, cursor_columns) %}
+    {% set since = cursor_literals(stored) if stored is not none else none %}
+    {% set found = run_query("select " ~ maxima | join(', ')) %}
+    {% for key, dimension, columns, cursor_column in dimensions %}
+        {% set values = [] %}
+        {% for index in range(4) %}
+            {% do values.append(("cast(" ~ columns[index] ~ " as " ~ dbt.type_string() ~ ")"
+                                 if index < columns | length
+                                 else "cast(null as " ~ dbt.type_string() ~ ")")
+                                ~ " as name_" ~ (index + 1)) %}
+        {% endfor %}
+        {% do merge_names(names, "select '" ~ cursor_key(this) ~ "' as model_relation, '" ~ key
+                          ~ "' as key_column, " ~ key ~ " as key_value, " ~ values | join(', ')
+                          ~ " from " ~ model_relation(dimension)
+                          ~ (" where updated_at > " ~ since[cursor_column]
+                             if since is not none else "")) %}
+    {% endfor %}
+    {% set newest = {} %}
+    {% for column in cursor_columns %}
+        {% do newest.update({column: found.columns[loop.index0].values()[0]}) %}
+    {% endfor %}
+    {% do write_cursors(table, this, newest) %}
+    {{ return('') }}
+{% endmacro %}
+
+{#- post-hook of a mart built from the line mart `source` (mart_dashboard_store_daily):
+    the dimension cursors and names `source` holds, as copy_cursors does for the line
+    cursors; with none, its own cursors of `dimensions` are deleted (the next run
+    compares with the mart). -#}
+{% macro copy_dimension_cursors(source, dimensions) %}
+    {% if not execute or target.type != 'bigquery' %}
+        {{ return('') }}
+    {% endif %}
+    {% set table = ensure_cursors_table() %}
+    {% set names = ensure_names_table() %}
+    {% set cursor_columns, keys = [], [] %}
+    {% for key, dimension, columns, cursor_column in dimensions %}
+        {% do cursor_columns.append(cursor_column) %}
+        {% do keys.append(key) %}
+    {% endfor %}
+    {% set stored = read_cursors(table, model_relation(source), cursor_columns) %}
+    {% if stored is none %}
+        {% do run_query("delete from " ~ table ~ " where model_relation = '"
+                        ~ cursor_key(this) ~ "' and cursor_column in ('"
+                        ~ cursor_columns | join("', '") ~ "')") %}
+        {{ return('') }}
+    {% endif %}
+    {% do merge_names(names, "select '" ~ cursor_key(this) ~ "' as model_relation, key_column,"
+                      ~ " key_value, name_1, name_2, name_3, name_4 from " ~ names
+                      ~ " where model_relation = '" ~ cursor_key(model_relation(source))
+                      ~ "' and key_column in ('" ~ keys | join("', '") ~ "')") %}
+    {% do write_cursors(table, this, stored) %}
+    {{ return('') }}
+{% endmacro %}
+
+{#- `rows` (a select of oaken_model_names' columns) merged into `names` on the mart, key
+    column and key: one statement. -#}
+{% macro merge_names(names, rows) %}
+    {% do run_query("merge into " ~ names ~ " as stored using (" ~ rows ~ ") as computed"
+                    ~ " on stored.model_relation = computed.model_relation"
+                    ~ " and stored.key_column = computed.key_column"
+                    ~ " and stored.key_value = computed.key_value"
+                    ~ " when matched then update set name_1 = computed.name_1,"
+                    ~ " name_2 = computed.name_2, name_3 = computed.name_3,"
+                    ~ " name_4 = computed.name_4"
+                    ~ " when not matched then insert (model_relation, key_column, key_value,"
+                    ~ " name_1, name_2, name_3, name_4) values (computed.model_relation,"
+                    ~ " computed.key_column, computed.key_value, computed.name_1,"
+                    ~ " computed.name_2, computed.name_3, computed.name_4)") %}
 {% endmacro %}
 
 {#- `column in (values)` or false -#}

@@ -11,7 +11,8 @@
         ),
         cluster_by=(['store_id', 'item_id'] if target.type == 'bigquery' else none),
         pre_hook="{{ forget_cursors() }}",
-        post_hook="{{ record_cursors(['sale_updated_at', 'shipment_updated_at']) }}",
+        post_hook=["{{ record_cursors(['sale_updated_at', 'shipment_updated_at']) }}",
+                   "{{ record_dimension_cursors(line_mart_dimensions('detail')) }}"],
     )
 }}
 
@@ -54,13 +55,12 @@ dim_vendor as (
 
 {#- BigQuery: fct_sales read only in the months of the lines changed past the cursors
     (constants: BigQuery prunes its month partitions), unless a name changed: then
-    every group of the renamed keys, in any month. -#}
+    every group of the renamed keys, in any month. The renamed keys are read from small
+    tables alone, the dimension rows written past the cursors this mart keeps for them
+    whose names differ from the ones it was built with (renamed_keys,
+    macros/model_cursors.sql). -#}
 {% set months = changed_line_months(cursors) %}
-{% set renamed = renamed_keys(this, [
-    ['store_id', ref('dim_store'), ['store_name', 'city', 'county_number', 'county']],
-    ['item_id', ref('dim_product'), ['item_description']],
-    ['category_id', ref('dim_category'), ['category_name']],
-    ['vendor_id', ref('dim_vendor'), ['vendor_name']]]) %}
+{% set renamed = renamed_keys(this, line_mart_dimensions('detail')) %}
 
 changed_groups as (
     select fct_sales.sale_date, fct_sales.store_id, fct_sales.item_id

@@ -11,7 +11,8 @@
         ),
         cluster_by=(['store_id', 'category_id', 'item_id'] if target.type == 'bigquery' else none),
         pre_hook="{{ forget_cursors() }}",
-        post_hook="{{ record_cursors(['sale_updated_at', 'shipment_updated_at']) }}",
+        post_hook=["{{ record_cursors(['sale_updated_at', 'shipment_updated_at']) }}",
+                   "{{ record_dimension_cursors(line_mart_dimensions('county')) }}"],
     )
 }}
 
@@ -41,16 +42,10 @@ dim_store as (
 
 {#- BigQuery: fct_sales read only in the months of the lines changed past the cursors
     (constants: BigQuery prunes its month partitions), plus every line of a store whose
-    county changed (looked up first; rare) -#}
+    county changed since this mart was built (looked up first in dim_store and the
+    counties this mart was built with, small tables: renamed_keys; rare) -#}
 {% set months = changed_line_months(cursors) %}
-{% set recounted = [] %}
-{% for row in run_query(
-    "select built_counties.store_id from (select distinct store_id, county from "
-    ~ this ~ ") as built_counties left join " ~ ref('dim_store') ~ " as dim_store"
-    ~ " on built_counties.store_id = dim_store.store_id"
-    ~ " where coalesce(dim_store.county, 'Unknown') <> built_counties.county").rows %}
-    {% do recounted.append(row[0] | int) %}
-{% endfor %}
+{% set recounted = renamed_keys(this, line_mart_dimensions('county')).get('store_id', []) %}
 
 fct_sales as (
     select fct_sales.*

@@ -10,7 +10,8 @@
             if target.type == 'bigquery' else none
         ),
         pre_hook="{{ forget_cursors() }}",
-        post_hook="{{ copy_cursors('mart_dashboard_sales', ['sale_updated_at', 'shipment_updated_at']) }}",
+        post_hook=["{{ copy_cursors('mart_dashboard_sales', ['sale_updated_at', 'shipment_updated_at']) }}",
+                   "{{ copy_dimension_cursors('mart_dashboard_sales', line_mart_dimensions('county')) }}"],
     )
 }}
 
@@ -23,7 +24,9 @@
 -- BigQuery: incremental. A run recomputes whole the months of the lines changed past
 -- the cursors of mart_dashboard_sales when this mart was last built (copy_cursors,
 -- macros/model_cursors.sql; a line keeps its month), read by constants (pruned), plus
--- every day of a store whose county changed (rare), and merges only those months.
+-- every day of a store whose county changed (read from dim_store and the counties this
+-- mart was built with, copied from mart_dashboard_sales with its cursors:
+-- renamed_keys, copy_dimension_cursors; rare), and merges only those months.
 
 with
 
@@ -34,14 +37,7 @@ with
 dashboard_sales as (
     select * from {{ ref('mart_dashboard_sales') }}
     {%- if stored is not none %}
-    {%- set recounted = [] %}
-    {%- for row in run_query(
-        "select built_counties.store_id from (select distinct store_id, county from "
-        ~ this ~ ") as built_counties left join " ~ model_relation('dim_store') ~ " as dim_store"
-        ~ " on built_counties.store_id = dim_store.store_id"
-        ~ " where coalesce(dim_store.county, 'Unknown') <> built_counties.county").rows %}
-        {%- do recounted.append(row[0] | int) %}
-    {%- endfor %}
+    {%- set recounted = renamed_keys(this, line_mart_dimensions('county')).get('store_id', []) %}
     where {{ in_months('sale_date', changed_line_months(cursor_literals(stored))) }}
     {%- if recounted %}
         or {{ in_values('store_id', recounted) }}
