@@ -36,7 +36,7 @@ $(BQEMU_VENV)/.installed: tests/bqemulator/requirements.txt
 demo: setup
 	$(BIN)/oaken demo
 
-# the whole suite (about 26 minutes here), then the 15 slowest tests; two pytest-xdist workers, a test file each
+# the whole suite (about 28 minutes here), then the 15 slowest tests; two pytest-xdist workers, a test file each
 # at a time (module-scoped warehouses and brokers are built once per file)
 PYTEST_WORKERS ?= 2
 test: setup bqemulator chromium
